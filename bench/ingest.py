@@ -1,0 +1,115 @@
+"""Ingest benchmark: POST N snapshots of 200 containers each and print snapshots/s and p50/p95 latency.
+
+By default it starts its own gunicorn (4 workers) on DATABASE_URL (PostgreSQL when set) and a fresh agent token;
+pass --server URL --token T to measure a server that is already running.
+    python bench/ingest.py [-n 200] [--concurrency 4] [--containers 200] [--server URL --token T]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench._snapshots import big_snapshot  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str, str]:
+    env = {**os.environ, "PLIMSOLL_HTTPS": "0", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput"], check=True, env=env, cwd=ROOT, capture_output=True)
+    name = f"bench-{int(time.time())}"
+    out = subprocess.run([*manage, "create_agent_token", name], check=True, env=env, cwd=ROOT, capture_output=True, text=True)
+    token = out.stdout.strip().splitlines()[-1]
+    port = free_port()
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    proc = subprocess.Popen(
+        [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "compliance.wsgi"],
+        env=env, cwd=ROOT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{url}/login/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return proc, url, token
+
+
+def post(url: str, token: str, body: bytes) -> tuple[float, int]:
+    request = urllib.request.Request(
+        f"{url}/api/v1/snapshots/", data=body, method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    return time.perf_counter() - start, status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=200, help="snapshots to post")
+    parser.add_argument("--containers", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers when the bench starts the server")
+    parser.add_argument("--server")
+    parser.add_argument("--token")
+    args = parser.parse_args()
+
+    proc = None
+    if args.server:
+        url, token = args.server.rstrip("/"), args.token
+    else:
+        proc, url, token = start_server(args.workers)
+    run_id = int(time.time()) % 100000 * 1000
+    bodies = [gzip.compress(json.dumps(big_snapshot(args.containers, run_id + i)).encode(), 1) for i in range(args.n)]
+    raw_size = len(json.dumps(big_snapshot(args.containers, 0)).encode())
+    try:
+        post(url, token, bodies[0])  # warm-up: imports, connections
+        start = time.perf_counter()
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            outcomes = list(pool.map(lambda b: post(url, token, b), bodies[1:]))
+        elapsed = time.perf_counter() - start
+    finally:
+        if proc is not None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+    latencies = sorted(t for t, _ in outcomes)
+    statuses = {s: sum(1 for _, x in outcomes if x == s) for s in {x for _, x in outcomes}}
+    p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
+    db = os.environ.get("DATABASE_URL", "sqlite (embedded)").split("@")[-1]
+    print(f"ingest: {len(outcomes)} snapshots x {args.containers} containers ({raw_size / 1e6:.2f} MB JSON each, gzip), "
+          f"concurrency {args.concurrency}, database {db}")
+    print(f"  statuses       {statuses}")
+    print(f"  throughput     {len(outcomes) / elapsed:.1f} snapshots/s")
+    print(f"  latency p50    {statistics.median(latencies) * 1000:.1f} ms")
+    print(f"  latency p95    {p95 * 1000:.1f} ms")
+    print(f"  latency max    {latencies[-1] * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

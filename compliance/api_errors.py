@@ -1,0 +1,43 @@
+"""One JSON error shape at the API edge: {"error": "<short code>", "detail": ...}."""
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+_CODES = {
+    status.HTTP_400_BAD_REQUEST: "invalid",
+    status.HTTP_401_UNAUTHORIZED: "not_authenticated",
+    status.HTTP_403_FORBIDDEN: "permission_denied",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_409_CONFLICT: "conflict",
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "too_large",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+}
+
+
+def error_response(http_status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response({"error": error, "detail": detail}, status=http_status, headers=headers)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(data, dict) and "error" in data and "detail" in data:
+        return response
+    if isinstance(exc, exceptions.APIException):
+        code = exc.get_codes()
+        if isinstance(exc, exceptions.ValidationError):
+            error = "invalid"
+        else:
+            error = code if isinstance(code, str) else _CODES.get(response.status_code, "error")
+        detail = data.get("detail", data) if isinstance(data, dict) and set(data) == {"detail"} else data
+    else:
+        error, detail = _CODES.get(response.status_code, "error"), data
+    response.data = {"error": error, "detail": detail}
+    return response

@@ -1,0 +1,88 @@
+"""Compliance models: evaluation runs of the CIS Docker engine, their results, and the site policy they use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from compliance.choices import EvaluationRunStatus, ResultStatus, TargetKind
+
+BENCHMARK = "cis-docker-1.6.0"
+
+
+class SitePolicy(models.Model):
+    """The site policy the engine uses to decide policy-driven checks; one row, edited by an admin."""
+
+    name = models.CharField(max_length=64, unique=True, default="default")
+    data = models.JSONField(default=dict, blank=True, help_text="Policy fields; unset fields keep those checks manual.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "site policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current_data(cls) -> dict[str, Any]:
+        row = cls.objects.filter(name="default").only("data").first()
+        return dict(row.data) if row else {}
+
+
+class Evaluation(models.Model):
+    """One run of the engine over one snapshot. running -> done | failed; the newest done run of a snapshot is current."""
+
+    snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.CASCADE, related_name="evaluations")
+    benchmark = models.CharField(max_length=64, default=BENCHMARK)
+    engine_version = models.CharField(max_length=32)
+    policy = models.JSONField(default=dict, blank=True, help_text="The policy as it was when the run was made.")
+    status = models.CharField(max_length=16, choices=EvaluationRunStatus.choices, default=EvaluationRunStatus.RUNNING)
+    error = models.TextField(blank=True)
+    is_current = models.BooleanField(default=False)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="Results per status.")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot"],
+                condition=models.Q(is_current=True),
+                name="evaluation_one_current_per_snapshot",
+                violation_error_message="A snapshot has one current evaluation.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.benchmark} {self.engine_version} on snapshot {self.snapshot_id}"
+
+
+class Result(models.Model):
+    """The judgement of one CIS recommendation on one target of one snapshot, with the evidence that decided it."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="results")
+    snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.CASCADE, related_name="results")
+    host = models.ForeignKey("inventory.Host", on_delete=models.CASCADE, related_name="results")
+    is_current = models.BooleanField(default=True, help_text="Belongs to the snapshot's current evaluation.")
+    control = models.CharField(max_length=16, db_index=True, help_text="CIS Docker recommendation id, e.g. 5.5.")
+    target_kind = models.CharField(max_length=16, choices=TargetKind.choices)
+    target_name = models.CharField(max_length=512)
+    target_id = models.CharField(max_length=128, blank=True)
+    target_state = models.CharField(max_length=32, blank=True, help_text="A container's state when collected.")
+    status = models.CharField(max_length=16, choices=ResultStatus.choices, db_index=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    expected = models.JSONField(null=True, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["snapshot_id", "id"]
+        indexes = [
+            models.Index(fields=["snapshot", "control"], name="result_snapshot_control"),
+            models.Index(fields=["host", "status"], name="result_host_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control} {self.target_kind}:{self.target_name} {self.status}"

@@ -1,0 +1,25 @@
+"""Site URLs. Each app has `urls.py` (HTML pages) and `api_urls.py` (its routes under /api/v1/)."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("inventory.api_urls")),
+    path("", include("frameworks.api_urls")),
+    path("", include("compliance.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include(api_v1)),
+    path("frameworks/", include("frameworks.urls")),
+    path("", include("compliance.urls_pages")),
+    path("", include("inventory.urls")),
+]

@@ -1,0 +1,3 @@
+"""Root conftest: plugins shared by the whole suite."""
+
+pytest_plugins = ["tests.podman"]

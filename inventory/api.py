@@ -1,0 +1,129 @@
+"""Inventory API: snapshot ingest for agents, read-only hosts, snapshots and containers for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from compliance.api_errors import error_response
+from inventory.auth import AgentTokenAuthentication, IsAgent
+from inventory.filters import ContainerFilterSet, HostFilterSet, SnapshotFilterSet
+from inventory.models import Container, Host, Snapshot
+from inventory.serializers import (
+    ContainerDetailSerializer,
+    ContainerSerializer,
+    ErrorSerializer,
+    HostSerializer,
+    SnapshotAcceptedSerializer,
+    SnapshotDocumentSerializer,
+    SnapshotSerializer,
+)
+from inventory.services import SnapshotTooLarge, ingest_snapshot, parse_document, read_body, touch_agent
+from inventory.snapshot_format import SnapshotRejected
+
+
+class HostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Host.objects.select_related("last_snapshot")
+    serializer_class = HostSerializer
+    filterset_class = HostFilterSet
+    ordering_fields = ["hostname", "last_collected_at", "first_seen_at", "id"]
+    ordering = ["hostname", "id"]
+
+
+def _too_large(limit: int) -> Response:
+    return error_response(
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        "too_large",
+        {"path": "$", "reason": f"snapshot exceeds the limit of {limit} bytes (PLIMSOLL_MAX_SNAPSHOT_BYTES)"},
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Snapshots received, newest first"),
+    retrieve=extend_schema(summary="One snapshot, with the whole document as stored"),
+)
+class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Snapshot.objects.select_related("host", "agent").defer("document")
+    authentication_classes = [AgentTokenAuthentication, SessionAuthentication, TokenAuthentication]
+    filterset_class = SnapshotFilterSet
+    ordering_fields = ["collected_at", "received_at", "id"]
+    ordering = ["-collected_at", "-id"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if self.action == "retrieve":
+            return Snapshot.objects.select_related("host", "agent")
+        return super().get_queryset()
+
+    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+        return SnapshotDocumentSerializer if self.action == "retrieve" else SnapshotSerializer
+
+    def get_permissions(self) -> list[Any]:
+        if self.action == "create":
+            return [IsAgent()]
+        return [permissions.IsAuthenticated()]
+
+    @extend_schema(
+        summary="Push a snapshot (agents)",
+        description="Body: a snapshot v1 JSON document, optionally with `Content-Encoding: gzip`. The same document "
+        "again answers 200 with the id it was first stored under.",
+        request=OpenApiTypes.OBJECT,
+        responses={
+            201: SnapshotAcceptedSerializer,
+            200: SnapshotAcceptedSerializer,
+            400: ErrorSerializer,
+            401: ErrorSerializer,
+            413: ErrorSerializer,
+        },
+        auth=[{"agentToken": []}],
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        limit = settings.PLIMSOLL_MAX_SNAPSHOT_BYTES
+        encoding = request.headers.get("Content-Encoding", "")
+        try:
+            declared = int(request.headers.get("Content-Length") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return _too_large(limit)
+        try:
+            body = read_body(request._request, encoding, limit)
+            result = ingest_snapshot(parse_document(body), agent=request.auth)
+        except SnapshotTooLarge as exc:
+            return _too_large(exc.limit)
+        except SnapshotRejected as exc:
+            return error_response(status.HTTP_400_BAD_REQUEST, exc.code, {"path": exc.path, "reason": exc.reason})
+        touch_agent(request.auth)
+        snapshot = result.snapshot
+        body = {
+            "id": snapshot.pk,
+            "host": snapshot.host_id,
+            "received_at": snapshot.received_at,
+            "evaluation": snapshot.evaluation_status,
+        }
+        if result.created:
+            return Response(body, status=status.HTTP_201_CREATED, headers={"Location": f"{snapshot.pk}/"})
+        return Response(body, status=status.HTTP_200_OK)
+
+
+class ContainerViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Container.objects.select_related("host").defer("raw", "top")
+    filterset_class = ContainerFilterSet
+    ordering_fields = ["name", "created", "id", "snapshot"]
+    ordering = ["-snapshot_id", "name", "id"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if self.action == "retrieve":
+            return Container.objects.select_related("host")
+        return super().get_queryset()
+
+    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+        return ContainerDetailSerializer if self.action == "retrieve" else ContainerSerializer
+
+

@@ -1,0 +1,22 @@
+"""manage.py create_agent_token NAME: enrol an agent; the token is printed once, on the last line."""
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from inventory.models import AgentToken
+
+
+class Command(BaseCommand):
+    help = "Create an agent token. The token is shown once, on the last line of output, and stored only hashed."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", help="A unique name for the agent, e.g. the host it runs on.")
+
+    def handle(self, *args: object, name: str, **options: object) -> None:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise CommandError("NAME must be 1 to 100 characters")
+        if AgentToken.objects.filter(name=name).exists():
+            raise CommandError(f"an agent token named {name!r} already exists; revoke it or choose another name")
+        _, raw = AgentToken.issue(name)
+        self.stderr.write(f"Created agent token {name!r}. Store it now: it cannot be shown again.")
+        self.stdout.write(raw)

@@ -1,0 +1,203 @@
+"""Inventory models: agent tokens, hosts, snapshots (immutable evidence) and the objects each snapshot holds."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from inventory.choices import EvaluationStatus
+
+TOKEN_PREFIX = "plm_"
+
+
+def hash_token(raw: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is enough; no salt is needed against guessing.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class AgentToken(models.Model):
+    """A credential an agent uses to push snapshots. Active until revoked; the secret is stored only as its hash."""
+
+    name = models.CharField(max_length=100, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=16, editable=False, help_text="First characters of the token, to recognise it.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def issue(cls, name: str, created_by: Any = None) -> tuple[AgentToken, str]:
+        """Create a token; the raw secret is returned once and never stored."""
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(name=name, token_hash=hash_token(raw), prefix=raw[:12], created_by=created_by)
+        return token, raw
+
+    @classmethod
+    def lookup(cls, raw: str) -> AgentToken | None:
+        return cls.objects.filter(token_hash=hash_token(raw)).first()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
+class Host(models.Model):
+    """A Docker host, identified by its machine_id; its facts are those of its latest snapshot."""
+
+    machine_id = models.CharField(max_length=128, unique=True)
+    hostname = models.CharField(max_length=255)
+    os_name = models.CharField(max_length=255, blank=True)
+    kernel = models.CharField(max_length=255, blank=True)
+    arch = models.CharField(max_length=64, blank=True)
+    docker_version = models.CharField(max_length=64, blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_snapshot = models.ForeignKey(
+        "inventory.Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_collected_at = models.DateTimeField(null=True, blank=True)
+    last_agent = models.ForeignKey(AgentToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="hosts")
+
+    class Meta:
+        ordering = ["hostname", "id"]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+class SnapshotIsImmutable(Exception):
+    """Raised when code tries to change the evidence a snapshot holds."""
+
+
+class Snapshot(models.Model):
+    """One collection from one host, kept unchanged as evidence. Evaluation: queued -> running -> done | failed."""
+
+    MUTABLE_FIELDS = frozenset({"evaluation_status", "evaluation_error", "evaluated_at"})
+
+    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="snapshots")
+    agent = models.ForeignKey(AgentToken, null=True, on_delete=models.SET_NULL, related_name="snapshots")
+    sha256 = models.CharField(max_length=64, unique=True, help_text="sha256 of the canonical JSON document as stored.")
+    schema = models.CharField(max_length=64)
+    agent_version = models.CharField(max_length=64, blank=True)
+    collected_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    size_bytes = models.PositiveBigIntegerField(help_text="Size of the canonical document in bytes.")
+    document = models.JSONField()
+    agent_errors = models.JSONField(default=list, blank=True)
+    container_count = models.PositiveIntegerField(default=0)
+    running_count = models.PositiveIntegerField(default=0)
+    image_count = models.PositiveIntegerField(default=0)
+    evaluation_status = models.CharField(
+        max_length=16, choices=EvaluationStatus.choices, default=EvaluationStatus.QUEUED, db_index=True
+    )
+    evaluation_error = models.TextField(blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-collected_at", "-id"]
+        indexes = [models.Index(fields=["host", "-collected_at"], name="snapshot_host_collected")]
+
+    def __str__(self) -> str:
+        return f"{self.host} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None or not set(fields) <= self.MUTABLE_FIELDS:
+                raise SnapshotIsImmutable("a stored snapshot is evidence; only its evaluation state may change")
+        super().save(*args, **kwargs)
+
+    def verify(self) -> bool:
+        """True when the stored document still hashes to the sha256 recorded at ingest."""
+        from inventory.snapshot_format import canonical_bytes
+
+        return hashlib.sha256(canonical_bytes(self.document)).hexdigest() == self.sha256
+
+
+class Container(models.Model):
+    """A container as one snapshot saw it (running or stopped), with the raw inspect object."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="containers")
+    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="containers")
+    container_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=255)
+    image = models.CharField(max_length=512, blank=True, help_text="Config.Image: the image name the container was created from.")
+    image_id = models.CharField(max_length=128, blank=True)
+    state = models.CharField(max_length=32, blank=True)
+    running = models.BooleanField(default=False)
+    created = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField()
+    top = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["snapshot_id", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "container_id"],
+                name="container_unique_per_snapshot",
+                violation_error_message="A snapshot lists each container once.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Image(models.Model):
+    """An image as one snapshot saw it, with the raw inspect and history objects."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="images")
+    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="images")
+    image_id = models.CharField(max_length=128)
+    tags = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(null=True, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    raw = models.JSONField()
+    history = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["snapshot_id", "image_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "image_id"],
+                name="image_unique_per_snapshot",
+                violation_error_message="A snapshot lists each image once.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.tags[0] if self.tags else self.image_id[:19]
+
+
+class Network(models.Model):
+    """A Docker network as one snapshot saw it."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="networks")
+    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="networks")
+    network_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=255)
+    driver = models.CharField(max_length=64, blank=True)
+    raw = models.JSONField()
+
+    class Meta:
+        ordering = ["snapshot_id", "name"]
+
+    def __str__(self) -> str:
+        return self.name

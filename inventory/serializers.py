@@ -1,0 +1,57 @@
+"""Serializers of the inventory API."""
+
+from rest_framework import serializers
+
+from inventory.models import Container, Host, Snapshot
+
+
+class HostSerializer(serializers.ModelSerializer):
+    last_snapshot_container_count = serializers.IntegerField(source="last_snapshot.container_count", default=None)
+
+    class Meta:
+        model = Host
+        fields = [
+            "id", "machine_id", "hostname", "os_name", "kernel", "arch", "docker_version", "labels",
+            "first_seen_at", "last_collected_at", "last_snapshot", "last_snapshot_container_count",
+        ]
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    hostname = serializers.CharField(source="host.hostname")
+    agent = serializers.CharField(source="agent.name", default=None)
+
+    class Meta:
+        model = Snapshot
+        fields = [
+            "id", "host", "hostname", "agent", "sha256", "schema", "agent_version", "collected_at", "received_at",
+            "size_bytes", "container_count", "running_count", "image_count", "agent_errors",
+            "evaluation_status", "evaluation_error", "evaluated_at",
+        ]
+
+
+class SnapshotDocumentSerializer(SnapshotSerializer):
+    class Meta(SnapshotSerializer.Meta):
+        fields = [*SnapshotSerializer.Meta.fields, "document"]
+
+
+class ContainerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Container
+        fields = ["id", "snapshot", "host", "container_id", "name", "image", "image_id", "state", "running", "created"]
+
+
+class ContainerDetailSerializer(ContainerSerializer):
+    class Meta(ContainerSerializer.Meta):
+        fields = [*ContainerSerializer.Meta.fields, "raw", "top"]
+
+
+class SnapshotAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    host = serializers.IntegerField()
+    received_at = serializers.DateTimeField()
+    evaluation = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    detail = serializers.JSONField()

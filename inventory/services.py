@@ -1,0 +1,219 @@
+"""Inventory services: decoding and ingesting snapshots, enrolling agents."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from inventory.models import AgentToken, Container, Host, Image, Network, Snapshot
+from inventory.snapshot_format import (
+    SnapshotRejected,
+    canonical_bytes,
+    parse_rfc3339,
+    redact_snapshot,
+    validate_snapshot,
+)
+
+logger = logging.getLogger(__name__)
+_CHUNK = 64 * 1024
+
+
+class SnapshotTooLarge(Exception):
+    """The snapshot (after decompression) is larger than PLIMSOLL_MAX_SNAPSHOT_BYTES."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"snapshot exceeds the limit of {limit} bytes")
+        self.limit = limit
+
+
+def read_body(stream: IO[bytes], content_encoding: str, limit: int) -> bytes:
+    """Read a request body, gunzipping it if asked, never holding more than `limit` decompressed bytes."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding not in {"identity", "gzip", "x-gzip"}:
+        raise SnapshotRejected("Content-Encoding", f"unsupported encoding {encoding!r}; send gzip or none")
+    out = bytearray()
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding != "identity" else None
+    while chunk := stream.read(_CHUNK):
+        if inflater is None:
+            out += chunk
+        else:
+            try:
+                # max_length bounds each step, so a small bomb cannot expand past the limit in memory.
+                out += inflater.decompress(chunk, limit + 1 - len(out))
+                while inflater.unconsumed_tail and len(out) <= limit:
+                    out += inflater.decompress(inflater.unconsumed_tail, limit + 1 - len(out))
+            except zlib.error as exc:
+                raise SnapshotRejected("$", f"body is not valid gzip: {exc}") from None
+        if len(out) > limit:
+            raise SnapshotTooLarge(limit)
+    if inflater is not None and not inflater.eof:
+        raise SnapshotRejected("$", "gzip body is truncated")
+    return bytes(out)
+
+
+def parse_document(body: bytes) -> Any:
+    if not body:
+        raise SnapshotRejected("$", "empty body; expected a JSON snapshot document")
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise SnapshotRejected("$", "body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise SnapshotRejected("$", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    snapshot: Snapshot
+    created: bool
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    # Engine timestamps carry nanoseconds; datetime keeps microseconds.
+    head, dot, tail = value.partition(".")
+    if dot:
+        digits = "".join(ch for ch in tail if ch.isdigit())
+        value = f"{head}.{digits[:6]}{tail[len(digits):]}"
+    try:
+        parsed = parse_datetime(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed is None or parsed.year < 1971:
+        return None
+    return parsed if parsed.tzinfo else timezone.make_aware(parsed, timezone.utc)
+
+
+def _container_row(snapshot: Snapshot, item: dict[str, Any]) -> Container:
+    inspect = item["inspect"]
+    state = inspect.get("State") or {}
+    config = inspect.get("Config") or {}
+    return Container(
+        snapshot=snapshot,
+        host=snapshot.host,
+        container_id=inspect["Id"],
+        name=(inspect.get("Name") or inspect["Id"][:12]).lstrip("/"),
+        image=config.get("Image") or inspect.get("ImageName") or "",
+        image_id=inspect.get("Image") or "",
+        state=state.get("Status") or "",
+        running=bool(state.get("Running")),
+        created=_when(inspect.get("Created")),
+        raw=inspect,
+        top=item.get("top"),
+    )
+
+
+def _image_row(snapshot: Snapshot, item: dict[str, Any]) -> Image:
+    inspect = item["inspect"]
+    size = inspect.get("Size")
+    return Image(
+        snapshot=snapshot,
+        host=snapshot.host,
+        image_id=inspect["Id"],
+        tags=inspect.get("RepoTags") or [],
+        created=_when(inspect.get("Created")),
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+        raw=inspect,
+        history=item.get("history"),
+    )
+
+
+def _network_row(snapshot: Snapshot, item: dict[str, Any]) -> Network:
+    return Network(
+        snapshot=snapshot,
+        host=snapshot.host,
+        network_id=item["Id"],
+        name=item.get("Name") or item["Id"][:12],
+        driver=item.get("Driver") or "",
+        raw=item,
+    )
+
+
+def _update_host(host: Host, document: dict[str, Any], snapshot: Snapshot, agent: AgentToken | None) -> None:
+    facts = document["host"]
+    version = (document["docker"].get("version") or {}).get("Version") or ""
+    host.last_agent = agent
+    if host.last_collected_at is None or snapshot.collected_at >= host.last_collected_at:
+        # A spooled snapshot may arrive after a newer one: the host's facts follow the newest collection.
+        host.hostname = facts["hostname"]
+        host.os_name = (facts.get("os_release") or {}).get("PRETTY_NAME") or ""
+        host.kernel = facts.get("kernel") or ""
+        host.arch = facts.get("arch") or ""
+        host.docker_version = str(version)
+        host.last_snapshot = snapshot
+        host.last_collected_at = snapshot.collected_at
+    host.save()
+
+
+def enqueue_evaluation(snapshot_id: int) -> None:
+    from compliance.tasks import evaluate_snapshot
+
+    try:
+        evaluate_snapshot.delay(snapshot_id)
+    except Exception:
+        # The snapshot is stored and stays "queued"; `manage.py evaluate_pending` sends it again once the broker is back.
+        logger.exception("could not enqueue evaluation of snapshot %s", snapshot_id)
+
+
+def ingest_snapshot(document: Any, agent: AgentToken | None) -> IngestResult:
+    """Validate, redact and store one snapshot in one transaction; a snapshot already stored is returned as it was."""
+    validate_snapshot(document)
+    redact_snapshot(document)
+    canonical = canonical_bytes(document)
+    sha256 = hashlib.sha256(canonical).hexdigest()
+    existing = Snapshot.objects.filter(sha256=sha256).select_related("host").first()
+    if existing is not None:
+        return IngestResult(existing, created=False)
+    if len(canonical) > settings.PLIMSOLL_MAX_SNAPSHOT_BYTES:
+        raise SnapshotTooLarge(settings.PLIMSOLL_MAX_SNAPSHOT_BYTES)
+    docker = document["docker"]
+    containers = docker.get("containers") or []
+    try:
+        with transaction.atomic():
+            host, _ = Host.objects.select_for_update().get_or_create(
+                machine_id=document["host"]["machine_id"], defaults={"hostname": document["host"]["hostname"]}
+            )
+            snapshot = Snapshot.objects.create(
+                host=host,
+                agent=agent,
+                sha256=sha256,
+                schema=document["schema"],
+                agent_version=document["agent"]["version"][:64],
+                collected_at=parse_rfc3339(document["agent"]["collected_at"], "agent.collected_at"),
+                size_bytes=len(canonical),
+                document=document,
+                agent_errors=document["agent"].get("errors") or [],
+                container_count=len(containers),
+                running_count=sum(1 for c in containers if (c["inspect"].get("State") or {}).get("Running")),
+                image_count=len(docker.get("images") or []),
+            )
+            Container.objects.bulk_create([_container_row(snapshot, c) for c in containers], batch_size=500)
+            Image.objects.bulk_create([_image_row(snapshot, i) for i in docker.get("images") or []], batch_size=500)
+            Network.objects.bulk_create([_network_row(snapshot, n) for n in docker.get("networks") or []])
+            _update_host(host, document, snapshot, agent)
+            transaction.on_commit(lambda: enqueue_evaluation(snapshot.pk))
+    except IntegrityError:
+        # The same snapshot raced in through another request: answer with the one that won.
+        existing = Snapshot.objects.filter(sha256=sha256).first()
+        if existing is None:
+            raise
+        return IngestResult(existing, created=False)
+    return IngestResult(snapshot, created=True)
+
+
+def touch_agent(agent: AgentToken) -> None:
+    # One write per minute at most, so a busy agent does not turn every push into an extra UPDATE.
+    now = timezone.now()
+    if agent.last_used_at is None or (now - agent.last_used_at).total_seconds() > 60:
+        AgentToken.objects.filter(pk=agent.pk).update(last_used_at=now)

@@ -1,0 +1,254 @@
+"""Snapshot format v1: validation (naming the path of the first bad field), redaction and the canonical form.
+
+Validation runs over the whole document before anything is written. Raw Docker Engine API objects are kept as they
+came, so only the fields the server itself relies on are type-checked inside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+SCHEMA_V1 = "plimsoll.snapshot/v1"
+SUPPORTED_SCHEMAS = (SCHEMA_V1,)
+REDACTED_RE = re.compile(r"^<redacted:sha256:[0-9a-f]{64}>$")
+
+
+class SnapshotRejected(Exception):
+    """A snapshot that cannot be accepted: `path` names the field, `reason` says why."""
+
+    def __init__(self, path: str, reason: str, code: str = "invalid") -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+        self.code = code
+
+
+JSONType = type | tuple[type, ...]
+_TYPE_NAMES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
+
+
+def _type_name(expected: JSONType) -> str:
+    types = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join("null" if t is type(None) else _TYPE_NAMES.get(t, t.__name__) for t in types)
+
+
+def _got(value: Any) -> str:
+    if value is None:
+        return "null"
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _check_type(value: Any, expected: JSONType, path: str) -> None:
+    types = expected if isinstance(expected, tuple) else (expected,)
+    # bool is an int in Python; JSON keeps them apart.
+    if isinstance(value, bool) and bool not in types:
+        raise SnapshotRejected(path, f"expected {_type_name(expected)}, got boolean")
+    if not isinstance(value, types):
+        raise SnapshotRejected(path, f"expected {_type_name(expected)}, got {_got(value)}")
+
+
+def _field(obj: dict[str, Any], key: str, expected: JSONType, path: str, required: bool = False) -> Any:
+    here = f"{path}.{key}" if path else key
+    if key not in obj:
+        if required:
+            raise SnapshotRejected(here, "required field is missing")
+        return None
+    value = obj[key]
+    _check_type(value, expected, here)
+    return value
+
+
+NULLABLE_OBJECT = (dict, type(None))
+NULLABLE_LIST = (list, type(None))
+NULLABLE_STR = (str, type(None))
+NULLABLE_INT = (int, type(None))
+
+
+def parse_rfc3339(value: str, path: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise SnapshotRejected(path, f"not an RFC 3339 timestamp: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise SnapshotRejected(path, "timestamp has no time zone offset")
+    return parsed
+
+
+def _each(items: list[Any] | None, path: str, check: Callable[[Any, str], None]) -> None:
+    for index, item in enumerate(items or ()):
+        check(item, f"{path}[{index}]")
+
+
+def _agent(agent: dict[str, Any]) -> None:
+    _field(agent, "version", str, "agent", required=True)
+    collected_at = _field(agent, "collected_at", str, "agent", required=True)
+    parse_rfc3339(collected_at, "agent.collected_at")
+    _field(agent, "run_as_uid", NULLABLE_INT, "agent")
+
+    def error(item: Any, path: str) -> None:
+        _check_type(item, dict, path)
+        _field(item, "collector", str, path, required=True)
+        _field(item, "error", str, path, required=True)
+
+    _each(_field(agent, "errors", list, "agent"), "agent.errors", error)
+
+
+def _host(host: dict[str, Any]) -> None:
+    for key in ("hostname", "machine_id"):
+        value = _field(host, key, str, "host", required=True)
+        if not value.strip():
+            raise SnapshotRejected(f"host.{key}", "must not be empty")
+    for key in ("kernel", "arch"):
+        _field(host, key, NULLABLE_STR, "host")
+    for key in ("os_release", "groups", "env", "lsm"):
+        _field(host, key, NULLABLE_OBJECT, "host")
+
+    def obj(item: Any, path: str) -> None:
+        _check_type(item, dict, path)
+
+    _each(_field(host, "mounts", NULLABLE_LIST, "host"), "host.mounts", obj)
+    _each(_field(host, "listening_sockets", NULLABLE_LIST, "host"), "host.listening_sockets", obj)
+
+
+def _dockerd(dockerd: dict[str, Any]) -> None:
+    _field(dockerd, "pid", NULLABLE_INT, "dockerd")
+    _field(dockerd, "uid", NULLABLE_INT, "dockerd")
+
+    def arg(item: Any, path: str) -> None:
+        _check_type(item, str, path)
+
+    _each(_field(dockerd, "argv", NULLABLE_LIST, "dockerd"), "dockerd.argv", arg)
+    daemon_json = _field(dockerd, "daemon_json", NULLABLE_OBJECT, "dockerd")
+    if daemon_json:
+        _field(daemon_json, "raw", NULLABLE_OBJECT, "dockerd.daemon_json")
+        _field(daemon_json, "parse_error", NULLABLE_STR, "dockerd.daemon_json")
+    _field(dockerd, "systemd", NULLABLE_OBJECT, "dockerd")
+
+
+def _file(item: Any, path: str) -> None:
+    _check_type(item, dict, path)
+    _field(item, "path", str, path, required=True)
+    _field(item, "exists", bool, path, required=True)
+    mode = _field(item, "mode", NULLABLE_STR, path)
+    if mode is not None and not re.fullmatch(r"0?[0-7]{3,4}", mode):
+        raise SnapshotRejected(f"{path}.mode", f"expected an octal mode such as '0644', got {mode!r}")
+
+
+def _container(item: Any, path: str) -> None:
+    _check_type(item, dict, path)
+    inspect = _field(item, "inspect", dict, path, required=True)
+    here = f"{path}.inspect"
+    _field(inspect, "Id", str, here, required=True)
+    _field(inspect, "Name", str, here)
+    _field(inspect, "Image", str, here)
+    _field(inspect, "Created", str, here)
+    config = _field(inspect, "Config", NULLABLE_OBJECT, here)
+    if config:
+        env = _field(config, "Env", NULLABLE_LIST, f"{here}.Config")
+        _each(env, f"{here}.Config.Env", lambda v, p: _check_type(v, str, p))
+    _field(inspect, "HostConfig", NULLABLE_OBJECT, here)
+    state = _field(inspect, "State", NULLABLE_OBJECT, here)
+    if state:
+        _field(state, "Status", str, f"{here}.State")
+        _field(state, "Running", bool, f"{here}.State")
+    _field(inspect, "Mounts", NULLABLE_LIST, here)
+    _field(inspect, "NetworkSettings", NULLABLE_OBJECT, here)
+    _field(item, "top", NULLABLE_OBJECT, path)
+
+
+def _image(item: Any, path: str) -> None:
+    _check_type(item, dict, path)
+    inspect = _field(item, "inspect", dict, path, required=True)
+    here = f"{path}.inspect"
+    _field(inspect, "Id", str, here, required=True)
+    _field(inspect, "RepoTags", NULLABLE_LIST, here)
+    _field(inspect, "Config", NULLABLE_OBJECT, here)
+    _field(item, "history", NULLABLE_LIST, path)
+
+
+def _network(item: Any, path: str) -> None:
+    _check_type(item, dict, path)
+    _field(item, "Id", str, path, required=True)
+    _field(item, "Name", str, path)
+
+
+def _docker(docker: dict[str, Any]) -> None:
+    _field(docker, "info", NULLABLE_OBJECT, "docker")
+    _field(docker, "version", NULLABLE_OBJECT, "docker")
+    containers = _field(docker, "containers", NULLABLE_LIST, "docker")
+    _each(containers, "docker.containers", _container)
+    _each(_field(docker, "images", NULLABLE_LIST, "docker"), "docker.images", _image)
+    _each(_field(docker, "networks", NULLABLE_LIST, "docker"), "docker.networks", _network)
+    _field(docker, "plugins", NULLABLE_LIST, "docker")
+    swarm = _field(docker, "swarm", NULLABLE_OBJECT, "docker")
+    if swarm:
+        _field(swarm, "is_manager", bool, "docker.swarm")
+    _unique([c["inspect"]["Id"] for c in containers or ()], "docker.containers", "inspect.Id")
+
+
+def _unique(ids: list[str], path: str, key: str) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(ids):
+        if value in seen:
+            raise SnapshotRejected(f"{path}[{index}].{key}", f"duplicate id {value[:19]!r}")
+        seen.add(value)
+
+
+def validate_snapshot(document: Any) -> None:
+    """Raise SnapshotRejected naming the first bad field; return None for a valid snapshot v1 document."""
+    _check_type(document, dict, "$")
+    schema = _field(document, "schema", str, "", required=True)
+    if schema not in SUPPORTED_SCHEMAS:
+        raise SnapshotRejected(
+            "schema", f"unknown schema version {schema!r}; this server accepts {', '.join(SUPPORTED_SCHEMAS)}"
+        )
+    _agent(_field(document, "agent", dict, "", required=True))
+    _host(_field(document, "host", dict, "", required=True))
+    dockerd = _field(document, "dockerd", NULLABLE_OBJECT, "")
+    if dockerd:
+        _dockerd(dockerd)
+    _each(_field(document, "files", NULLABLE_LIST, ""), "files", _file)
+    audit = _field(document, "audit", NULLABLE_OBJECT, "")
+    if audit:
+        _field(audit, "rules_loaded", NULLABLE_LIST, "audit")
+        _field(audit, "rules_files", NULLABLE_OBJECT, "audit")
+    _docker(_field(document, "docker", dict, "", required=True))
+
+
+def redact_value(value: str) -> str:
+    return f"<redacted:sha256:{hashlib.sha256(value.encode()).hexdigest()}>"
+
+
+def redact_env(env: list[str]) -> list[str]:
+    """KEY=VALUE -> KEY=<redacted:sha256:...>; a value the agent already redacted is kept as it is."""
+    out = []
+    for item in env:
+        key, sep, value = item.partition("=")
+        if sep and REDACTED_RE.match(value):
+            out.append(item)
+        else:
+            out.append(f"{key}={redact_value(value if sep else '')}")
+    return out
+
+
+def redact_snapshot(document: dict[str, Any]) -> int:
+    """Redact every container's Config.Env in place; return how many values the agent had left in clear."""
+    cleared = 0
+    for container in document["docker"].get("containers") or ():
+        config = container["inspect"].get("Config")
+        if config and config.get("Env"):
+            env = config["Env"]
+            redacted = redact_env(env)
+            cleared += sum(1 for before, after in zip(env, redacted, strict=True) if before != after)
+            config["Env"] = redacted
+    return cleared
+
+
+def canonical_bytes(document: Any) -> bytes:
+    """The canonical serialisation the sha256 is taken over: sorted keys, no spaces, UTF-8."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

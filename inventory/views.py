@@ -1,0 +1,43 @@
+"""HTML pages of the inventory: the host list and a host's latest snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import QuerySet
+from django.views.generic import DetailView, ListView
+
+from inventory.filters import HostFilterSet
+from inventory.models import Host
+
+
+class HostListView(LoginRequiredMixin, ListView):
+    template_name = "inventory/host_list.html"
+    context_object_name = "hosts"
+    paginate_by = 100
+
+    def get_queryset(self) -> QuerySet[Host]:
+        queryset = Host.objects.select_related("last_snapshot").defer("last_snapshot__document").order_by("hostname", "id")
+        self.filterset = HostFilterSet(self.request.GET, queryset=queryset)
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["filter"] = self.filterset
+        return context
+
+
+class HostDetailView(LoginRequiredMixin, DetailView):
+    template_name = "inventory/host_detail.html"
+    context_object_name = "host"
+    queryset = Host.objects.select_related("last_snapshot", "last_agent").defer("last_snapshot__document")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        host: Host = self.object
+        snapshot = host.last_snapshot
+        context["containers"] = snapshot.containers.defer("raw", "top").order_by("name") if snapshot else []
+        context["images"] = snapshot.images.defer("raw", "history").order_by("image_id") if snapshot else []
+        context["snapshots"] = host.snapshots.defer("document").order_by("-collected_at", "-id")[:20]
+        return context

@@ -1,0 +1,66 @@
+"""The login page and the host pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from inventory.services import ingest_snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hosts(snapshot_doc, agent_token):
+    from tests.conftest import sample_snapshots
+
+    return [ingest_snapshot(snapshot_doc(i), agent_token[0]).snapshot.host for i in range(len(sample_snapshots()))]
+
+
+def test_it_sends_anonymous_users_to_the_login_page(hosts):
+    response = Client().get("/hosts/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_it_logs_in_with_the_form_and_shows_the_hosts(hosts, bob):
+    client = Client()
+    response = client.post("/login/", {"username": "bob", "password": "pw-bob", "next": "/hosts/"})
+    assert response.status_code == 302 and response["Location"] == "/hosts/"
+    page = client.get("/hosts/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for host in hosts:
+        assert host.hostname in html
+        assert f">{host.last_snapshot.container_count}<" in html
+
+
+def test_it_rejects_a_wrong_password(bob):
+    response = Client().post("/login/", {"username": "bob", "password": "nope"})
+    assert response.status_code == 200
+    assert "did not match" in response.content.decode()
+
+
+def test_it_shows_a_host_with_its_containers(hosts, bob):
+    client = Client()
+    client.force_login(bob)
+    host = hosts[0]
+    page = client.get(f"/hosts/{host.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for container in host.last_snapshot.containers.all():
+        assert container.name in html
+    assert host.last_snapshot.sha256 in html
+
+
+def test_it_lists_hosts_in_a_bounded_number_of_queries(hosts, bob, django_assert_max_num_queries):
+    client = Client()
+    client.force_login(bob)
+    with django_assert_max_num_queries(8):
+        assert client.get("/hosts/").status_code == 200
+
+
+def test_it_explains_how_to_enrol_an_agent_when_no_host_reported(bob):
+    client = Client()
+    client.force_login(bob)
+    assert "create_agent_token" in client.get("/hosts/").content.decode()

@@ -1,0 +1,110 @@
+"""The read API for people: hosts, snapshots and containers; auth, filters, pagination, query counts."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from inventory.models import Host, Snapshot
+from inventory.services import ingest_snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def estate(snapshot_doc, agent_token):
+    """Every sample snapshot ingested once: one host each."""
+    from tests.conftest import sample_snapshots
+
+    return [ingest_snapshot(snapshot_doc(i), agent_token[0]).snapshot for i in range(len(sample_snapshots()))]
+
+
+def test_it_requires_a_login(estate):
+    for url in ("/api/v1/hosts/", "/api/v1/snapshots/", "/api/v1/containers/"):
+        response = APIClient().get(url)
+        assert response.status_code == 401, url
+        assert response.json()["error"] == "not_authenticated"
+
+
+def test_it_refuses_an_agent_token_on_people_endpoints(estate, agent_client):
+    assert agent_client.get("/api/v1/snapshots/").status_code in (401, 403)
+    assert agent_client.get("/api/v1/hosts/").status_code == 401
+
+
+def test_it_lists_hosts_for_an_auditor(estate, bob, api_client_for):
+    response = api_client_for(bob).get("/api/v1/hosts/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == len(estate) == Host.objects.count()
+    first = body["results"][0]
+    host = Host.objects.get(pk=first["id"])
+    assert first["last_snapshot"] == host.last_snapshot_id
+    assert first["last_snapshot_container_count"] == host.last_snapshot.container_count
+
+
+def test_it_filters_hosts_by_hostname_and_label(estate, bob, api_client_for):
+    host = estate[0].host
+    Host.objects.filter(pk=host.pk).update(labels={"env": "prod", "pci": "cde"})
+    client = api_client_for(bob)
+    assert [h["id"] for h in client.get("/api/v1/hosts/", {"hostname": host.hostname}).json()["results"]] == [host.pk]
+    assert [h["id"] for h in client.get("/api/v1/hosts/", {"label": "env=prod"}).json()["results"]] == [host.pk]
+    assert [h["id"] for h in client.get("/api/v1/hosts/", {"label": "pci"}).json()["results"]] == [host.pk]
+    assert client.get("/api/v1/hosts/", {"label": "env=dev"}).json()["count"] == 0
+
+
+def test_it_lists_snapshots_without_their_documents(estate, bob, api_client_for):
+    body = api_client_for(bob).get("/api/v1/snapshots/", {"host": estate[0].host_id}).json()
+    assert body["count"] == 1
+    assert "document" not in body["results"][0]
+    assert body["results"][0]["sha256"] == estate[0].sha256
+
+
+def test_it_returns_the_whole_document_of_one_snapshot(estate, bob, api_client_for):
+    body = api_client_for(bob).get(f"/api/v1/snapshots/{estate[0].pk}/").json()
+    assert body["document"] == Snapshot.objects.get(pk=estate[0].pk).document
+
+
+def test_it_filters_containers(estate, bob, api_client_for):
+    client = api_client_for(bob)
+    snapshot = estate[0]
+    body = client.get("/api/v1/containers/", {"snapshot": snapshot.pk}).json()
+    assert body["count"] == snapshot.container_count
+    running = client.get("/api/v1/containers/", {"snapshot": snapshot.pk, "running": "true"}).json()
+    assert running["count"] == snapshot.running_count
+    latest = client.get("/api/v1/containers/", {"latest": "true"}).json()
+    assert latest["count"] == sum(s.container_count for s in estate)
+
+
+def test_it_paginates_in_a_stable_order(estate, bob, api_client_for):
+    client = api_client_for(bob)
+    total = client.get("/api/v1/containers/").json()["count"]
+    seen = []
+    page = client.get("/api/v1/containers/", {"page_size": 2})
+    url = "/api/v1/containers/?page=1"
+    while url:
+        body = client.get(url).json()
+        seen += [c["id"] for c in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == total
+    assert page.status_code == 200
+
+
+def test_it_lists_containers_in_a_bounded_number_of_queries(estate, bob, api_client_for, django_assert_max_num_queries):
+    client = api_client_for(bob)
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/v1/containers/").status_code == 200
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/v1/hosts/").status_code == 200
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/v1/snapshots/").status_code == 200
+
+
+def test_it_serves_the_openapi_schema_and_docs(bob, api_client_for):
+    client = api_client_for(bob)
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    assert "/api/v1/snapshots/" in schema.json()["paths"]
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content
+    assert b"cdn" not in docs.content.lower()
