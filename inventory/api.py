@@ -30,7 +30,7 @@ from inventory.snapshot_format import SnapshotRejected
 
 
 class HostViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Host.objects.select_related("last_snapshot")
+    queryset = Host.objects.select_related("last_snapshot").defer("last_snapshot__content")
     serializer_class = HostSerializer
     filterset_class = HostFilterSet
     ordering_fields = ["hostname", "last_collected_at", "first_seen_at", "id"]
@@ -50,7 +50,7 @@ def _too_large(limit: int) -> Response:
     retrieve=extend_schema(summary="One snapshot, with the whole document as stored"),
 )
 class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Snapshot.objects.select_related("host", "agent").defer("document")
+    queryset = Snapshot.objects.select_related("host", "agent").defer("content")
     authentication_classes = [AgentTokenAuthentication, SessionAuthentication, TokenAuthentication]
     filterset_class = SnapshotFilterSet
     ordering_fields = ["collected_at", "received_at", "id"]
@@ -113,14 +113,14 @@ class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class ContainerViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Container.objects.select_related("host").defer("raw", "top")
+    queryset = Container.objects.select_related("host")
     filterset_class = ContainerFilterSet
     ordering_fields = ["name", "created", "id", "snapshot"]
     ordering = ["-snapshot_id", "name", "id"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if self.action == "retrieve":
-            return Container.objects.select_related("host")
+            return Container.objects.select_related("host", "snapshot")
         return super().get_queryset()
 
     def get_serializer_class(self):  # type: ignore[no-untyped-def]

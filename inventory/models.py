@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import secrets
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from inventory.choices import EvaluationStatus
 
@@ -99,7 +102,7 @@ class Snapshot(models.Model):
     collected_at = models.DateTimeField(db_index=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     size_bytes = models.PositiveBigIntegerField(help_text="Size of the canonical document in bytes.")
-    document = models.JSONField()
+    content = models.BinaryField(help_text="The canonical JSON document, gzip-compressed: the exact bytes hashed.")
     agent_errors = models.JSONField(default=list, blank=True)
     container_count = models.PositiveIntegerField(default=0)
     running_count = models.PositiveIntegerField(default=0)
@@ -124,15 +127,32 @@ class Snapshot(models.Model):
                 raise SnapshotIsImmutable("a stored snapshot is evidence; only its evaluation state may change")
         super().save(*args, **kwargs)
 
+    @staticmethod
+    def pack(canonical: bytes) -> bytes:
+        # mtime=0 keeps the stored bytes a pure function of the document.
+        return gzip.compress(canonical, compresslevel=1, mtime=0)
+
+    @property
+    def canonical(self) -> bytes:
+        """The exact bytes the sha256 was taken over."""
+        return gzip.decompress(bytes(self.content))
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        """The snapshot document as stored (Config.Env redacted)."""
+        return json.loads(self.canonical)
+
     def verify(self) -> bool:
         """True when the stored document still hashes to the sha256 recorded at ingest."""
-        from inventory.snapshot_format import canonical_bytes
-
-        return hashlib.sha256(canonical_bytes(self.document)).hexdigest() == self.sha256
+        return hashlib.sha256(self.canonical).hexdigest() == self.sha256
 
 
 class Container(models.Model):
-    """A container as one snapshot saw it (running or stopped), with the raw inspect object."""
+    """A container as one snapshot saw it (running or stopped); `raw` is its inspect object in the snapshot document.
+
+    The raw Engine API objects are stored once, in the snapshot's evidence document; rows carry the fields pages and
+    filters need, and the position of the object in the document.
+    """
 
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="containers")
     host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="containers")
@@ -143,8 +163,7 @@ class Container(models.Model):
     state = models.CharField(max_length=32, blank=True)
     running = models.BooleanField(default=False)
     created = models.DateTimeField(null=True, blank=True)
-    raw = models.JSONField()
-    top = models.JSONField(null=True, blank=True)
+    position = models.PositiveIntegerField(help_text="Index in the snapshot's docker.containers.")
 
     class Meta:
         ordering = ["snapshot_id", "name", "id"]
@@ -159,9 +178,18 @@ class Container(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The GET /containers/{id}/json object, as stored in the snapshot document."""
+        return self.snapshot.document["docker"]["containers"][self.position]["inspect"]
+
+    @property
+    def top(self) -> dict[str, Any] | None:
+        return self.snapshot.document["docker"]["containers"][self.position].get("top")
+
 
 class Image(models.Model):
-    """An image as one snapshot saw it, with the raw inspect and history objects."""
+    """An image as one snapshot saw it; `raw` and `history` are read from the snapshot document."""
 
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="images")
     host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="images")
@@ -169,8 +197,7 @@ class Image(models.Model):
     tags = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(null=True, blank=True)
     size = models.BigIntegerField(null=True, blank=True)
-    raw = models.JSONField()
-    history = models.JSONField(null=True, blank=True)
+    position = models.PositiveIntegerField(help_text="Index in the snapshot's docker.images.")
 
     class Meta:
         ordering = ["snapshot_id", "image_id"]
@@ -185,6 +212,15 @@ class Image(models.Model):
     def __str__(self) -> str:
         return self.tags[0] if self.tags else self.image_id[:19]
 
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The GET /images/{id}/json object, as stored in the snapshot document."""
+        return self.snapshot.document["docker"]["images"][self.position]["inspect"]
+
+    @property
+    def history(self) -> list[Any] | None:
+        return self.snapshot.document["docker"]["images"][self.position].get("history")
+
 
 class Network(models.Model):
     """A Docker network as one snapshot saw it."""
@@ -194,10 +230,15 @@ class Network(models.Model):
     network_id = models.CharField(max_length=128)
     name = models.CharField(max_length=255)
     driver = models.CharField(max_length=64, blank=True)
-    raw = models.JSONField()
+    position = models.PositiveIntegerField(help_text="Index in the snapshot's docker.networks.")
 
     class Meta:
         ordering = ["snapshot_id", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The GET /networks/{id} object, as stored in the snapshot document."""
+        return self.snapshot.document["docker"]["networks"][self.position]

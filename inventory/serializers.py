@@ -30,6 +30,8 @@ class SnapshotSerializer(serializers.ModelSerializer):
 
 
 class SnapshotDocumentSerializer(SnapshotSerializer):
+    document = serializers.JSONField(read_only=True, help_text="The whole document as stored (Config.Env redacted).")
+
     class Meta(SnapshotSerializer.Meta):
         fields = [*SnapshotSerializer.Meta.fields, "document"]
 
@@ -41,6 +43,9 @@ class ContainerSerializer(serializers.ModelSerializer):
 
 
 class ContainerDetailSerializer(ContainerSerializer):
+    raw = serializers.JSONField(read_only=True, help_text="GET /containers/{id}/json as the agent sent it (Env redacted).")
+    top = serializers.JSONField(read_only=True, allow_null=True, help_text="GET /containers/{id}/top, null when stopped.")
+
     class Meta(ContainerSerializer.Meta):
         fields = [*ContainerSerializer.Meta.fields, "raw", "top"]
 

@@ -95,7 +95,7 @@ def _when(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else timezone.make_aware(parsed, timezone.utc)
 
 
-def _container_row(snapshot: Snapshot, item: dict[str, Any]) -> Container:
+def _container_row(snapshot: Snapshot, position: int, item: dict[str, Any]) -> Container:
     inspect = item["inspect"]
     state = inspect.get("State") or {}
     config = inspect.get("Config") or {}
@@ -109,12 +109,11 @@ def _container_row(snapshot: Snapshot, item: dict[str, Any]) -> Container:
         state=state.get("Status") or "",
         running=bool(state.get("Running")),
         created=_when(inspect.get("Created")),
-        raw=inspect,
-        top=item.get("top"),
+        position=position,
     )
 
 
-def _image_row(snapshot: Snapshot, item: dict[str, Any]) -> Image:
+def _image_row(snapshot: Snapshot, position: int, item: dict[str, Any]) -> Image:
     inspect = item["inspect"]
     size = inspect.get("Size")
     return Image(
@@ -124,19 +123,18 @@ def _image_row(snapshot: Snapshot, item: dict[str, Any]) -> Image:
         tags=inspect.get("RepoTags") or [],
         created=_when(inspect.get("Created")),
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-        raw=inspect,
-        history=item.get("history"),
+        position=position,
     )
 
 
-def _network_row(snapshot: Snapshot, item: dict[str, Any]) -> Network:
+def _network_row(snapshot: Snapshot, position: int, item: dict[str, Any]) -> Network:
     return Network(
         snapshot=snapshot,
         host=snapshot.host,
         network_id=item["Id"],
         name=item.get("Name") or item["Id"][:12],
         driver=item.get("Driver") or "",
-        raw=item,
+        position=position,
     )
 
 
@@ -157,9 +155,9 @@ def _update_host(host: Host, document: dict[str, Any], snapshot: Snapshot, agent
 
 
 def enqueue_evaluation(snapshot_id: int) -> None:
-    from compliance.tasks import evaluate_snapshot
-
     try:
+        from compliance.tasks import evaluate_snapshot
+
         evaluate_snapshot.delay(snapshot_id)
     except Exception:
         # The snapshot is stored and stays "queued"; `manage.py evaluate_pending` sends it again once the broker is back.
@@ -172,7 +170,7 @@ def ingest_snapshot(document: Any, agent: AgentToken | None) -> IngestResult:
     redact_snapshot(document)
     canonical = canonical_bytes(document)
     sha256 = hashlib.sha256(canonical).hexdigest()
-    existing = Snapshot.objects.filter(sha256=sha256).select_related("host").first()
+    existing = Snapshot.objects.filter(sha256=sha256).defer("content").first()
     if existing is not None:
         return IngestResult(existing, created=False)
     if len(canonical) > settings.PLIMSOLL_MAX_SNAPSHOT_BYTES:
@@ -192,20 +190,20 @@ def ingest_snapshot(document: Any, agent: AgentToken | None) -> IngestResult:
                 agent_version=document["agent"]["version"][:64],
                 collected_at=parse_rfc3339(document["agent"]["collected_at"], "agent.collected_at"),
                 size_bytes=len(canonical),
-                document=document,
+                content=Snapshot.pack(canonical),
                 agent_errors=document["agent"].get("errors") or [],
                 container_count=len(containers),
                 running_count=sum(1 for c in containers if (c["inspect"].get("State") or {}).get("Running")),
                 image_count=len(docker.get("images") or []),
             )
-            Container.objects.bulk_create([_container_row(snapshot, c) for c in containers], batch_size=500)
-            Image.objects.bulk_create([_image_row(snapshot, i) for i in docker.get("images") or []], batch_size=500)
-            Network.objects.bulk_create([_network_row(snapshot, n) for n in docker.get("networks") or []])
+            Container.objects.bulk_create([_container_row(snapshot, i, c) for i, c in enumerate(containers)])
+            Image.objects.bulk_create([_image_row(snapshot, i, m) for i, m in enumerate(docker.get("images") or [])])
+            Network.objects.bulk_create([_network_row(snapshot, i, n) for i, n in enumerate(docker.get("networks") or [])])
             _update_host(host, document, snapshot, agent)
-            transaction.on_commit(lambda: enqueue_evaluation(snapshot.pk))
+            transaction.on_commit(lambda: enqueue_evaluation(snapshot.pk), robust=True)
     except IntegrityError:
         # The same snapshot raced in through another request: answer with the one that won.
-        existing = Snapshot.objects.filter(sha256=sha256).first()
+        existing = Snapshot.objects.filter(sha256=sha256).defer("content").first()
         if existing is None:
             raise
         return IngestResult(existing, created=False)

@@ -18,7 +18,7 @@ class HostListView(LoginRequiredMixin, ListView):
     paginate_by = 100
 
     def get_queryset(self) -> QuerySet[Host]:
-        queryset = Host.objects.select_related("last_snapshot").defer("last_snapshot__document").order_by("hostname", "id")
+        queryset = Host.objects.select_related("last_snapshot").defer("last_snapshot__content").order_by("hostname", "id")
         self.filterset = HostFilterSet(self.request.GET, queryset=queryset)
         return self.filterset.qs
 
@@ -31,13 +31,13 @@ class HostListView(LoginRequiredMixin, ListView):
 class HostDetailView(LoginRequiredMixin, DetailView):
     template_name = "inventory/host_detail.html"
     context_object_name = "host"
-    queryset = Host.objects.select_related("last_snapshot", "last_agent").defer("last_snapshot__document")
+    queryset = Host.objects.select_related("last_snapshot", "last_agent").defer("last_snapshot__content")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         host: Host = self.object
         snapshot = host.last_snapshot
-        context["containers"] = snapshot.containers.defer("raw", "top").order_by("name") if snapshot else []
-        context["images"] = snapshot.images.defer("raw", "history").order_by("image_id") if snapshot else []
-        context["snapshots"] = host.snapshots.defer("document").order_by("-collected_at", "-id")[:20]
+        context["containers"] = snapshot.containers.order_by("name") if snapshot else []
+        context["images"] = snapshot.images.order_by("image_id") if snapshot else []
+        context["snapshots"] = host.snapshots.defer("content").order_by("-collected_at", "-id")[:20]
         return context
