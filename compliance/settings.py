@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "inventory",
     "frameworks",
     "compliance",
+    "compliance.exceptions",
+    "compliance.evidence",
+    "compliance.audit",
 ]
 
 MIDDLEWARE = [
@@ -180,7 +183,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "compliance.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "compliance.api_errors.exception_handler",

@@ -79,14 +79,13 @@ def test_it_paginates_in_a_stable_order(estate, bob, api_client_for):
     client = api_client_for(bob)
     total = client.get("/api/v1/containers/").json()["count"]
     seen = []
-    page = client.get("/api/v1/containers/", {"page_size": 2})
-    url = "/api/v1/containers/?page=1"
+    url = "/api/v1/containers/?page_size=2"
     while url:
         body = client.get(url).json()
+        assert len(body["results"]) <= 2
         seen += [c["id"] for c in body["results"]]
         url = body["next"]
-    assert len(seen) == len(set(seen)) == total
-    assert page.status_code == 200
+    assert len(seen) == len(set(seen)) == total > 2
 
 
 def test_it_lists_containers_in_a_bounded_number_of_queries(estate, bob, api_client_for, django_assert_max_num_queries):

@@ -1,0 +1,17 @@
+"""Actions the audit trail records."""
+
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", "Create"
+    CHANGE = "change", "Change"
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    REVOKE = "revoke", "Revoke"
+    UPLOAD = "upload", "Upload"
+    DOWNLOAD = "download", "Download"
+    REMIND = "remind", "Reminder sent"
+    FLAG_STALE = "flag_stale", "Flagged stale"
+    LOGIN = "login", "Login"
+    LOGIN_FAILED = "login_failed", "Failed login"

@@ -1,0 +1,44 @@
+"""Role checks shared by the exceptions, evidence and audit APIs and pages.
+
+`auditor` reads everything and writes nothing; `security_manager` manages evidence and exceptions; `admin` all.
+A user with no role reads nothing here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import permissions
+
+from compliance.roles import ADMIN, AUDITOR, SECURITY_MANAGER, user_has_role
+
+READERS = (AUDITOR, SECURITY_MANAGER, ADMIN)
+MANAGERS = (SECURITY_MANAGER, ADMIN)
+
+
+def can_read(user: Any) -> bool:
+    return user_has_role(user, *READERS)
+
+
+def can_manage(user: Any) -> bool:
+    return user_has_role(user, *MANAGERS)
+
+
+class ReadAnyRoleManageByManagers(permissions.BasePermission):
+    """Safe methods for any role; writes for security managers and admins."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return can_read(request.user)
+        return can_manage(request.user)
+
+
+class AnyRole(permissions.BasePermission):
+    """Any of the three roles, whatever the method (read-only views then answer 405 to writes)."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return can_read(request.user)

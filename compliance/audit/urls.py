@@ -1,0 +1,4 @@
+"""HTML pages of compliance.audit."""
+
+app_name = "audit"
+urlpatterns: list = []

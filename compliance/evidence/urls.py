@@ -1,0 +1,4 @@
+"""HTML pages of compliance.evidence."""
+
+app_name = "evidence"
+urlpatterns: list = []

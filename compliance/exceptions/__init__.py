@@ -1,0 +1,1 @@
+"""Exceptions (risk acceptances): requested -> approved | rejected; approved -> expired | revoked."""

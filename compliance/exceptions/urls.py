@@ -1,0 +1,4 @@
+"""HTML pages of compliance.exceptions."""
+
+app_name = "exceptions"
+urlpatterns: list = []
