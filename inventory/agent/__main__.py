@@ -1,0 +1,3 @@
+from inventory.agent.cli import main
+
+raise SystemExit(main())

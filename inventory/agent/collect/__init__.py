@@ -1,0 +1,1 @@
+"""Collectors, one module per part of snapshot format v1."""

@@ -1,0 +1,227 @@
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from inventory.agent import cli
+from inventory.agent.spool import Spool
+from tests.agent.conftest import FakeEngine, FakeHost, StubServer, unused_port
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "tests" / "samples" / "snapshot_web01.json"
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch, fake_engine: FakeEngine) -> FakeEngine:
+    fake_engine.containers_ = [{"Id": "c1", "Name": "/web", "State": {"Running": True}, "Config": {"Env": ["PW=cli-secret"]}}]
+    monkeypatch.setattr(cli, "connect", lambda docker_host: fake_engine)
+    return fake_engine
+
+
+@pytest.fixture
+def token_file(tmp_path: Path) -> Path:
+    path = tmp_path / "token"
+    path.write_text("plim_test_token\n")
+    return path
+
+
+def run_agent(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inventory.agent", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_it_exits_1_with_a_clear_message_when_docker_is_not_there(tmp_path: Path) -> None:
+    done = run_agent("collect", "--docker-host", f"unix://{tmp_path}/x.sock")
+
+    assert done.returncode == 1
+    assert done.stderr == f"plimsoll-agent: cannot reach Docker at unix://{tmp_path}/x.sock: No such file or directory\n"
+    assert done.stdout == ""
+
+
+def test_it_reads_docker_host_from_the_environment() -> None:
+    port = unused_port()
+
+    done = run_agent("collect", env={"DOCKER_HOST": f"tcp://127.0.0.1:{port}"})
+
+    assert done.returncode == 1
+    assert done.stderr == f"plimsoll-agent: cannot reach Docker at tcp://127.0.0.1:{port}: Connection refused\n"
+
+
+def test_it_spools_nothing_when_docker_cannot_be_reached(tmp_path: Path, token_file: Path) -> None:
+    spool_dir = tmp_path / "spool"
+
+    done = run_agent(
+        "push",
+        "--docker-host",
+        f"unix://{tmp_path}/x.sock",
+        "--server",
+        "http://127.0.0.1:9",
+        "--token-file",
+        str(token_file),
+        "--spool-dir",
+        str(spool_dir),
+    )
+
+    assert done.returncode == 1
+    assert "cannot reach Docker" in done.stderr
+    assert Spool(spool_dir).pending() == []
+
+
+def test_it_exits_1_and_keeps_the_snapshot_when_the_server_is_away(tmp_path: Path, token_file: Path) -> None:
+    port = unused_port()
+    spool_dir = tmp_path / "spool"
+
+    done = run_agent(
+        "push",
+        "--no-collect",
+        str(SAMPLE),
+        "--server",
+        f"http://127.0.0.1:{port}",
+        "--token-file",
+        str(token_file),
+        "--spool-dir",
+        str(spool_dir),
+        "--retries",
+        "0",
+    )
+
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"plimsoll-agent: cannot reach the server at http://127.0.0.1:{port}: [Errno 111] Connection refused; "
+        f"the snapshots stay spooled in {spool_dir}\n"
+    )
+    assert len(Spool(spool_dir).pending()) == 1
+
+
+def test_it_exits_2_when_the_token_file_cannot_be_read(tmp_path: Path) -> None:
+    code = cli.main(["push", "--server", "http://x", "--token-file", str(tmp_path / "nope"), "--spool-dir", "d"])
+
+    assert code == 2
+
+
+def test_it_collects_to_stdout_and_to_a_file(
+    engine: FakeEngine, fake_host: FakeHost, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["collect", "--host-root", str(fake_host.root)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    out = tmp_path / "snap.json"
+    assert cli.main(["collect", "--host-root", str(fake_host.root), "-o", str(out)]) == 0
+
+    assert printed["host"]["hostname"] == "fake01"
+    assert json.loads(out.read_text())["docker"]["containers"][0]["inspect"]["Id"] == "c1"
+    assert "cli-secret" not in out.read_text()
+    assert "close" in engine.calls
+
+
+def test_it_pushes_a_fresh_snapshot_with_the_token(
+    engine: FakeEngine,
+    fake_host: FakeHost,
+    tmp_path: Path,
+    token_file: Path,
+    stub_server: Callable[..., StubServer],
+) -> None:
+    stub = stub_server((201, {"id": 7, "host": 1, "received_at": "now", "evaluation": "queued"}))
+    args = ["--server", stub.url, "--token-file", str(token_file), "--spool-dir", str(tmp_path / "spool")]
+
+    code = cli.main(["push", "--host-root", str(fake_host.root), *args])
+
+    assert code == 0
+    assert len(stub.received) == 1
+    assert stub.received[0].headers["authorization"] == "Bearer plim_test_token"
+    assert stub.received[0].document()["host"]["machine_id"] == "0123456789abcdef0123456789abcdef"
+    assert Spool(tmp_path / "spool").pending() == []
+
+
+def test_it_exits_3_and_keeps_the_spool_when_the_token_is_refused(
+    engine: FakeEngine,
+    fake_host: FakeHost,
+    tmp_path: Path,
+    token_file: Path,
+    stub_server: Callable[..., StubServer],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stub = stub_server((401, {"error": "unauthorized", "detail": "unknown or revoked token"}))
+    args = ["--server", stub.url, "--token-file", str(token_file), "--spool-dir", str(tmp_path / "spool")]
+
+    code = cli.main(["push", "--host-root", str(fake_host.root), *args])
+
+    assert code == 3
+    assert "refused the agent token (401)" in capsys.readouterr().err
+    assert len(Spool(tmp_path / "spool").pending()) == 1
+
+
+def test_it_exits_4_when_the_server_rejects_a_snapshot(
+    engine: FakeEngine,
+    fake_host: FakeHost,
+    tmp_path: Path,
+    token_file: Path,
+    stub_server: Callable[..., StubServer],
+) -> None:
+    answer = {"error": "invalid", "detail": {"path": "docker.containers[0].inspect.HostConfig", "reason": "bad"}}
+    stub = stub_server((400, answer))
+    spool_dir = tmp_path / "spool"
+    args = ["--server", stub.url, "--token-file", str(token_file), "--spool-dir", str(spool_dir)]
+
+    code = cli.main(["push", "--host-root", str(fake_host.root), *args])
+
+    assert code == 4
+    assert Spool(spool_dir).pending() == []
+    rejected = sorted(p.name for p in (spool_dir / "rejected").iterdir())
+    assert len(rejected) == 2 and rejected[0].endswith(".answer.json")
+    assert json.loads(json.loads((spool_dir / "rejected" / rejected[0]).read_text())["answer"]) == answer
+
+
+def test_it_runs_on_an_interval_spooling_while_the_server_is_away(
+    engine: FakeEngine,
+    fake_host: FakeHost,
+    tmp_path: Path,
+    token_file: Path,
+    stub_server: Callable[..., StubServer],
+) -> None:
+    spool_dir = tmp_path / "spool"
+    away = ["--server", f"http://127.0.0.1:{unused_port()}", "--retries", "0"]
+    common = ["--host-root", str(fake_host.root), "--token-file", str(token_file), "--spool-dir", str(spool_dir)]
+
+    code = cli.main(["run", "--interval", "0.01", "--iterations", "2", *common, *away])
+    waiting = len(Spool(spool_dir).pending())
+    stub = stub_server((201, {"id": 1}))
+    code_back = cli.main(["run", "--interval", "0.01", "--iterations", "1", *common, "--server", stub.url])
+
+    assert (code, waiting) == (1, 2)
+    assert code_back == 0
+    assert len(stub.received) == 3
+    assert Spool(spool_dir).pending() == []
+
+
+def test_it_imports_without_django() -> None:
+    script = (
+        "import sys, pkgutil, importlib\n"
+        "class NoDjango:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'django' or name.startswith('django.'):\n"
+        "            raise ImportError('django is not importable here')\n"
+        "sys.meta_path.insert(0, NoDjango())\n"
+        "import inventory.agent.cli\n"
+        "for m in pkgutil.walk_packages(inventory.agent.__path__, 'inventory.agent.'):\n"
+        "    if m.name != 'inventory.agent.__main__': importlib.import_module(m.name)\n"
+        "assert 'django' not in sys.modules, 'django was imported'\n"
+        "assert not [m for m in sys.modules if m.startswith('inventory.') and not m.startswith('inventory.agent')]\n"
+        "print('ok')\n"
+    )
+
+    blocked = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    help_run = run_agent("--help")
+
+    assert blocked.returncode == 0, blocked.stderr
+    assert blocked.stdout == "ok\n"
+    assert help_run.returncode == 0 and "collect" in help_run.stdout
