@@ -86,3 +86,45 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.control} {self.target_kind}:{self.target_name} {self.status}"
+
+
+class ControlTally(models.Model):
+    """Results of one evaluation counted per CIS control and status, for posture over thousands of hosts.
+
+    `stopped` rows count the targets that are stopped containers; the others count hosts, images and running
+    containers. Written with the results, in the same transaction, and never changed.
+    """
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="tallies")
+    snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.CASCADE, related_name="+")
+    host = models.ForeignKey("inventory.Host", on_delete=models.CASCADE, related_name="+")
+    control = models.CharField(max_length=16)
+    stopped = models.BooleanField(default=False)
+    passed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    info = models.PositiveIntegerField(default=0)
+    manual = models.PositiveIntegerField(default=0)
+    not_applicable = models.PositiveIntegerField(default=0)
+    error = models.PositiveIntegerField(default=0)
+
+    STATUS_FIELDS = {
+        ResultStatus.PASS: "passed",
+        ResultStatus.FAIL: "failed",
+        ResultStatus.INFO: "info",
+        ResultStatus.MANUAL: "manual",
+        ResultStatus.NOT_APPLICABLE: "not_applicable",
+        ResultStatus.ERROR: "error",
+    }
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "control", "stopped"],
+                name="tally_unique_per_evaluation_control",
+                violation_error_message="An evaluation counts each control once per target group.",
+            )
+        ]
+        indexes = [models.Index(fields=["evaluation", "control"], name="tally_evaluation_control")]
+
+    def __str__(self) -> str:
+        return f"{self.control} on evaluation {self.evaluation_id}"

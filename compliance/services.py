@@ -8,9 +8,9 @@ from collections import Counter
 from django.db import transaction
 from django.utils import timezone
 
-from compliance.choices import EvaluationRunStatus
-from compliance.engine import ENGINE_VERSION, Policy, evaluate
-from compliance.models import Evaluation, Result, SitePolicy
+from compliance.choices import EvaluationRunStatus, TargetKind
+from compliance.engine import ENGINE_VERSION, CheckResult, Policy, evaluate
+from compliance.models import ControlTally, Evaluation, Result, SitePolicy
 from inventory.choices import EvaluationStatus
 from inventory.models import Snapshot
 
@@ -22,6 +22,19 @@ def _mark(snapshot: Snapshot, status: str, error: str = "") -> None:
     snapshot.evaluation_error = error[:2000]
     snapshot.evaluated_at = timezone.now() if status in (EvaluationStatus.DONE, EvaluationStatus.FAILED) else None
     snapshot.save(update_fields=["evaluation_status", "evaluation_error", "evaluated_at"])
+
+
+def _tallies(run: Evaluation, snapshot: Snapshot, findings: list[CheckResult]) -> list[ControlTally]:
+    counts: dict[tuple[str, bool], Counter[str]] = {}
+    for f in findings:
+        stopped = f.target_kind == TargetKind.CONTAINER and (getattr(f, "target_state", None) or "") != "running"
+        counts.setdefault((f.control, stopped), Counter())[f.status] += 1
+    rows = []
+    for (control, stopped), counter in counts.items():
+        values = {ControlTally.STATUS_FIELDS[status]: n for status, n in counter.items()}
+        rows.append(ControlTally(evaluation=run, snapshot_id=snapshot.pk, host_id=snapshot.host_id, control=control,
+                                 stopped=stopped, **values))
+    return rows
 
 
 def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
@@ -83,5 +96,6 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
             ],
             batch_size=1000,
         )
+        ControlTally.objects.bulk_create(_tallies(run, snapshot, findings), batch_size=1000)
         _mark(snapshot, EvaluationStatus.DONE)
     return "done"

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import secrets
+from fnmatch import fnmatchcase
 from typing import Any
 
 from django.conf import settings
@@ -70,7 +71,8 @@ class Host(models.Model):
     kernel = models.CharField(max_length=255, blank=True)
     arch = models.CharField(max_length=64, blank=True)
     docker_version = models.CharField(max_length=64, blank=True)
-    labels = models.JSONField(default=dict, blank=True)
+    labels = models.JSONField(default=dict, blank=True, help_text="Labels an admin set, e.g. {\"env\": \"prod\"}.")
+    agent_labels = models.JSONField(default=dict, blank=True, help_text="Labels from the agent's configuration.")
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_snapshot = models.ForeignKey(
         "inventory.Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -83,6 +85,41 @@ class Host(models.Model):
 
     def __str__(self) -> str:
         return self.hostname
+
+
+class LabelRule(models.Model):
+    """A rule that labels hosts by their facts: hosts whose `fact` matches the glob `pattern` get `key=value`."""
+
+    class Fact(models.TextChoices):
+        HOSTNAME = "hostname", "Hostname"
+        OS_NAME = "os_name", "Operating system"
+        KERNEL = "kernel", "Kernel"
+        ARCH = "arch", "Architecture"
+        DOCKER_VERSION = "docker_version", "Docker version"
+        MACHINE_ID = "machine_id", "Machine id"
+
+    key = models.CharField(max_length=63)
+    value = models.CharField(max_length=63, blank=True)
+    fact = models.CharField(max_length=32, choices=Fact.choices, default=Fact.HOSTNAME)
+    pattern = models.CharField(max_length=255, help_text="Glob, e.g. db*.example.internal")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["key", "fact", "pattern"]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value} when {self.fact} ~ {self.pattern}"
+
+    def applies_to(self, host: Host) -> bool:
+        return fnmatchcase(str(getattr(host, self.fact) or ""), self.pattern)
+
+
+def effective_labels(host: Host, rules: list[LabelRule]) -> dict[str, str]:
+    """A host's labels: rule labels first, then the agent's, then the admin's (the admin has the last word)."""
+    labels = {rule.key: rule.value for rule in rules if rule.applies_to(host)}
+    labels.update(host.agent_labels or {})
+    labels.update(host.labels or {})
+    return labels
 
 
 class SnapshotIsImmutable(Exception):

@@ -149,6 +149,7 @@ def _update_host(host: Host, document: dict[str, Any], snapshot: Snapshot, agent
         host.kernel = facts.get("kernel") or ""
         host.arch = facts.get("arch") or ""
         host.docker_version = str(version)
+        host.agent_labels = document["agent"].get("labels") or {}
         host.last_snapshot = snapshot
         host.last_collected_at = snapshot.collected_at
     host.save()

@@ -17,6 +17,7 @@ import orjson
 
 SCHEMA_V1 = "plimsoll.snapshot/v1"
 SUPPORTED_SCHEMAS = (SCHEMA_V1,)
+LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,62}$")
 REDACTED_RE = re.compile(r"^<redacted:sha256:[0-9a-f]{64}>$")
 
 
@@ -98,6 +99,10 @@ def _agent(agent: dict[str, Any]) -> None:
         _field(item, "error", str, path, required=True)
 
     _each(_field(agent, "errors", list, "agent"), "agent.errors", error)
+    labels = _field(agent, "labels", NULLABLE_OBJECT, "agent")
+    for key, value in (labels or {}).items():
+        if not isinstance(value, str) or not LABEL_KEY_RE.match(key):
+            raise SnapshotRejected(f"agent.labels.{key}", "labels are key=value strings (key: letters, digits, _.-/)")
 
 
 def _host(host: dict[str, Any]) -> None:

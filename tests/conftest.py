@@ -94,12 +94,6 @@ def snapshot_doc() -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture(autouse=True)
-def _plain_http(settings: Any) -> None:
-    """The test client and live server speak plain HTTP; production settings redirect to HTTPS."""
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture(autouse=True)
 def _tasks_in_process(request: pytest.FixtureRequest) -> Any:
     """Tasks run in-process except in tests marked celery_worker, which use the real broker and a worker."""
     from compliance.celery import app
