@@ -202,6 +202,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "RequirementKindEnum": "frameworks.choices.Kind",
+        "EvidenceKindEnum": "compliance.evidence.choices.EvidenceKind",
+    },
 }
 
 # Celery: with no broker configured, tasks run in-process so the embedded mode needs no Redis.
