@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,7 +28,7 @@ def _mark(snapshot: Snapshot, status: str, error: str = "") -> None:
 def _tallies(run: Evaluation, snapshot: Snapshot, findings: list[CheckResult]) -> list[ControlTally]:
     counts: dict[tuple[str, bool], Counter[str]] = {}
     for f in findings:
-        stopped = f.target_kind == TargetKind.CONTAINER and (getattr(f, "target_state", None) or "") != "running"
+        stopped = f.target_kind == TargetKind.CONTAINER and (f.target_state or "") != "running"
         counts.setdefault((f.control, stopped), Counter())[f.status] += 1
     rows = []
     for (control, stopped), counter in counts.items():
@@ -62,6 +63,12 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
         )
         _mark(snapshot, EvaluationStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return "failed"
+    store_results(snapshot, findings, policy_data)
+    return "done"
+
+
+def store_results(snapshot: Snapshot, findings: list[CheckResult], policy_data: dict[str, Any]) -> Evaluation:
+    """Store one run's results and tallies as the snapshot's current evaluation; the previous run stays as history."""
     with transaction.atomic():
         locked = Snapshot.objects.select_for_update().only("id").get(pk=snapshot.pk)
         previous = Evaluation.objects.filter(snapshot=locked, is_current=True)
@@ -86,7 +93,7 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
                     target_kind=f.target_kind,
                     target_name=f.target_name[:512],
                     target_id=f.target_id or "",
-                    target_state=getattr(f, "target_state", None) or "",
+                    target_state=f.target_state or "",
                     status=f.status,
                     evidence=f.evidence,
                     expected=f.expected,
@@ -98,4 +105,4 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
         )
         ControlTally.objects.bulk_create(_tallies(run, snapshot, findings), batch_size=1000)
         _mark(snapshot, EvaluationStatus.DONE)
-    return "done"
+    return run
