@@ -7,7 +7,7 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 from django.conf import settings
@@ -216,3 +216,25 @@ def touch_agent(agent: AgentToken) -> None:
     now = timezone.now()
     if agent.last_used_at is None or (now - agent.last_used_at).total_seconds() > 60:
         AgentToken.objects.filter(pk=agent.pk).update(last_used_at=now)
+
+
+def prune_snapshots(now: datetime | None = None, retention_days: int | None = None) -> int:
+    """Delete snapshots older than the retention period, never a host's latest; 0 days keeps everything.
+
+    Returns how many snapshots were deleted (their containers, images, networks and results go with them).
+    """
+    days = settings.PLIMSOLL_SNAPSHOT_RETENTION_DAYS if retention_days is None else retention_days
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    latest = Host.objects.exclude(last_snapshot=None).values("last_snapshot")
+    old = Snapshot.objects.filter(collected_at__lt=cutoff).exclude(pk__in=latest)
+    deleted = 0
+    for ids in _chunks(list(old.values_list("pk", flat=True)), 200):
+        with transaction.atomic():
+            deleted += Snapshot.objects.filter(pk__in=ids).delete()[1].get("inventory.Snapshot", 0)
+    return deleted
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

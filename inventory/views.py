@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.views.generic import DetailView, ListView
 
 from inventory.filters import HostFilterSet
@@ -40,4 +40,10 @@ class HostDetailView(LoginRequiredMixin, DetailView):
         context["containers"] = snapshot.containers.order_by("name") if snapshot else []
         context["images"] = snapshot.images.order_by("image_id") if snapshot else []
         context["snapshots"] = host.snapshots.defer("content").order_by("-collected_at", "-id")[:20]
+        results = snapshot.results.filter(is_current=True) if snapshot else None
+        context["result_counts"] = dict(results.values_list("status").annotate(n=Count("id"))) if results is not None else {}
+        context["findings"] = (
+            results.filter(status__in=["fail", "error", "manual"]).order_by("status", "control", "target_kind", "target_name")
+            if results is not None else []
+        )
         return context
