@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PLIMSOLL_VAR_DIR", BASE_DIR / "var"))
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "compliance.exceptions",
     "compliance.evidence",
     "compliance.audit",
+    "compliance.posture",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +221,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+
+# Daily housekeeping, run by `celery -A compliance beat` next to the worker.
+CELERY_BEAT_SCHEDULE = {
+    name: {"task": task, "schedule": crontab(hour=hour, minute=minute)}
+    for name, task, hour, minute in [
+        ("prune-snapshots", "inventory.prune_snapshots", 0, 10),
+        ("record-daily-posture", "compliance.posture.record_daily_posture", 0, 30),
+        ("exception-expiry-reminders", "compliance.exceptions.tasks.send_expiry_reminders", 6, 0),
+        ("evidence-expiry-reminders", "compliance.evidence.tasks.send_evidence_expiry_reminders", 6, 5),
+        ("flag-stale-exceptions", "compliance.exceptions.tasks.flag_stale_exceptions", 6, 10),
+    ]
+}
+
+# Posture counts hosts, images and running containers; stopped containers are listed beside, unless this is on.
+PLIMSOLL_POSTURE_INCLUDE_STOPPED = env_bool("PLIMSOLL_POSTURE_INCLUDE_STOPPED", False)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "plimsoll@localhost")
