@@ -2,5 +2,8 @@
 
 from rest_framework.routers import SimpleRouter
 
+from compliance.audit.api import AuditEventViewSet
+
 router = SimpleRouter()
+router.register("audit-log", AuditEventViewSet, basename="audit-log")
 urlpatterns = router.urls

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.exceptions import PermissionDenied
 from rest_framework import permissions
 
 from compliance.roles import ADMIN, AUDITOR, SECURITY_MANAGER, user_has_role
@@ -42,3 +44,22 @@ class AnyRole(permissions.BasePermission):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return can_read(request.user)
+
+
+class ReaderRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """HTML pages: log in first, then any role may read (403 otherwise)."""
+
+    def test_func(self) -> bool:
+        return can_read(self.request.user)  # type: ignore[attr-defined]
+
+    def handle_no_permission(self) -> Any:
+        if self.request.user.is_authenticated:  # type: ignore[attr-defined]
+            raise PermissionDenied("Your role does not allow this.")
+        return super().handle_no_permission()
+
+
+class ManagerRequiredMixin(ReaderRequiredMixin):
+    """HTML pages that change things: security managers and admins only."""
+
+    def test_func(self) -> bool:
+        return can_manage(self.request.user)  # type: ignore[attr-defined]

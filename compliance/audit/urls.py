@@ -1,4 +1,11 @@
-"""HTML pages of compliance.audit."""
+"""HTML pages of compliance.audit, mounted at /audit/."""
+
+from django.urls import path
+
+from compliance.audit import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.AuditEventListView.as_view(), name="event-list"),
+    path("export/", views.AuditEventExportView.as_view(), name="event-export"),
+]

@@ -2,5 +2,8 @@
 
 from rest_framework.routers import SimpleRouter
 
+from compliance.evidence.api import EvidenceViewSet
+
 router = SimpleRouter()
+router.register("evidence", EvidenceViewSet, basename="evidence")
 urlpatterns = router.urls

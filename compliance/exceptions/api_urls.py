@@ -2,5 +2,8 @@
 
 from rest_framework.routers import SimpleRouter
 
+from compliance.exceptions.api import RiskAcceptanceViewSet
+
 router = SimpleRouter()
+router.register("exceptions", RiskAcceptanceViewSet, basename="exception")
 urlpatterns = router.urls

@@ -1,0 +1,32 @@
+"""Admin: evidence is browsed here; uploads go through the app, so they are checked, hashed and audited."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from compliance.evidence.models import Evidence, EvidenceReminder
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdmin):
+    list_display = ["title", "kind", "uploaded_by", "collected_at", "valid_until", "sha256"]
+    list_filter = ["kind"]
+    search_fields = ["title", "description", "sha256", "original_name"]
+    list_select_related = ["uploaded_by"]
+
+
+@admin.register(EvidenceReminder)
+class EvidenceReminderAdmin(ReadOnlyAdmin):
+    list_display = ["evidence", "days_before", "sent_at"]

@@ -1,0 +1,74 @@
+"""Serializers of the evidence API. Requirements are named by `framework-slug:ref_id` (or by id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from compliance.evidence.models import Evidence
+from frameworks.models import Requirement
+from inventory.models import Host
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class RequirementKeyField(serializers.RelatedField):
+    """Reads `cis-docker-1.6.0:5.5` (the current revision of that framework) or a requirement id."""
+
+    default_error_messages = {
+        "not_found": "No requirement {value!r} in the current catalogs; use framework-slug:ref_id, e.g. cis-docker-1.6.0:5.5.",
+    }
+
+    def get_queryset(self) -> Any:
+        return Requirement.objects.select_related("framework")
+
+    def to_internal_value(self, data: Any) -> Requirement:
+        text = str(data).strip()
+        queryset = self.get_queryset()
+        if text.isdigit():
+            found = queryset.filter(pk=int(text)).first()
+        else:
+            slug, _, ref_id = text.partition(":")
+            found = queryset.filter(framework__slug=slug, framework__is_current=True, ref_id=ref_id).first()
+        if found is None:
+            self.fail("not_found", value=text)
+        return found
+
+    def to_representation(self, value: Requirement) -> dict[str, Any]:
+        return {"id": value.pk, "key": f"{value.framework.slug}:{value.ref_id}", "framework": value.framework.slug,
+                "ref_id": value.ref_id, "title": value.title}
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    file = serializers.FileField(write_only=True, required=False, allow_null=True, help_text="Multipart; for kind=file.")
+    requirements = RequirementKeyField(many=True, help_text="framework-slug:ref_id keys (repeat the field), or ids.")
+    scope_host = serializers.PrimaryKeyRelatedField(queryset=Host.objects.all(), allow_null=True, required=False)
+    scope = serializers.CharField(source="scope_display", read_only=True)
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+    is_valid = serializers.BooleanField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id", "kind", "title", "description", "file", "url", "requirements", "scope_selector", "scope_host", "scope",
+            "collected_at", "valid_until", "is_valid", "uploaded_by", "uploaded_at", "original_name", "content_type",
+            "size_bytes", "sha256", "download_url",
+        ]
+        read_only_fields = ["uploaded_at", "original_name", "content_type", "size_bytes", "sha256"]
+
+    def get_download_url(self, obj: Evidence) -> str | None:
+        return reverse("evidence-download", args=[obj.pk]) if obj.file else None
+
+
+class EvidenceChangeSerializer(EvidenceSerializer):
+    """A change never replaces the file nor the kind: upload new evidence instead."""
+
+    file = None
+
+    class Meta(EvidenceSerializer.Meta):
+        fields = [name for name in EvidenceSerializer.Meta.fields if name != "file"]
+        read_only_fields = [*EvidenceSerializer.Meta.read_only_fields, "kind"]

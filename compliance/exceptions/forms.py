@@ -1,0 +1,25 @@
+"""Forms of the exception pages; the model's clean() holds the rules, so the API and the pages agree."""
+
+from django import forms
+
+from compliance.exceptions.models import RiskAcceptance
+from compliance.exceptions.services import EDITABLE_FIELDS
+from inventory.models import Host
+
+
+class RiskAcceptanceForm(forms.ModelForm):
+    scope_host = forms.ModelChoiceField(queryset=Host.objects.order_by("hostname", "id"), required=False)
+
+    class Meta:
+        model = RiskAcceptance
+        fields = EDITABLE_FIELDS
+        widgets = {
+            "expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "justification": forms.Textarea(attrs={"rows": 4}),
+            "compensating_controls": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {"expires_at": "UTC. Mandatory; at most PLIMSOLL_EXCEPTION_MAX_DAYS (365 by default) from today."}
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
