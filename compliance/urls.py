@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("compliance.exceptions.api_urls")),
     path("", include("compliance.evidence.api_urls")),
     path("", include("compliance.audit.api_urls")),
+    path("", include("compliance.posture.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("exceptions/", include("compliance.exceptions.urls")),
     path("evidence/", include("compliance.evidence.urls")),
     path("audit/", include("compliance.audit.urls")),
+    path("posture/", include("compliance.posture.urls")),
     path("", include("compliance.urls_pages")),
     path("", include("inventory.urls")),
 ]

@@ -1,0 +1,84 @@
+"""Posture API: /posture/{framework slug}/?scope=...&as_of=...&include_stopped=..., assessments and the daily records."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from compliance.api_errors import error_response
+from compliance.posture.models import Assessment, PostureRecord
+from compliance.posture.serializers import AssessmentSerializer, PostureRecordSerializer, PostureSerializer
+from compliance.posture.services import PostureError, compute_posture
+
+
+def parse_as_of(value: str | None) -> datetime.datetime | None:
+    """An RFC 3339 timestamp, or a date (meaning the end of that day, UTC); raises PostureError."""
+    if not value:
+        return None
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            raise PostureError("as_of", f"expected a date (2026-11-30) or an RFC 3339 time, got {value!r}")
+        moment = datetime.datetime.combine(day, datetime.time.max)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, datetime.UTC)
+    return moment
+
+
+def parse_bool(value: str | None, name: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    if value.lower() in {"1", "true", "yes"}:
+        return True
+    if value.lower() in {"0", "false", "no"}:
+        return False
+    raise PostureError(name, f"expected true or false, got {value!r}")
+
+
+class PostureView(APIView):
+    @extend_schema(
+        summary="Status of each requirement of a framework over the hosts in scope",
+        parameters=[
+            OpenApiParameter("scope", str, description="Label selector, e.g. pci=cde,env=prod; empty: every host."),
+            OpenApiParameter("as_of", OpenApiTypes.DATETIME, description="The posture as it stood then (a date means its end)."),
+            OpenApiParameter("include_stopped", bool, description="Count stopped containers too (default: setting)."),
+        ],
+        responses={200: PostureSerializer},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        try:
+            posture = compute_posture(
+                slug,
+                scope=request.query_params.get("scope", ""),
+                as_of=parse_as_of(request.query_params.get("as_of")),
+                include_stopped=parse_bool(request.query_params.get("include_stopped"), "include_stopped"),
+            )
+        except PostureError as exc:
+            code = status.HTTP_404_NOT_FOUND if exc.field == "framework" else status.HTTP_400_BAD_REQUEST
+            return error_response(code, "not_found" if code == 404 else "invalid", {exc.field: exc.reason})
+        return Response(PostureSerializer.from_posture(posture))
+
+
+class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Assessment.objects.all()
+    serializer_class = AssessmentSerializer
+    filterset_fields = ["framework_slug"]
+    ordering = ["framework_slug", "name"]
+
+
+class PostureRecordViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = PostureRecord.objects.all()
+    serializer_class = PostureRecordSerializer
+    filterset_fields = ["framework_slug", "selector", "day"]
+    ordering = ["framework_slug", "selector", "-day"]
+

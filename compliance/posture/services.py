@@ -1,0 +1,394 @@
+"""Posture: each requirement of a framework over the hosts in scope, from the latest results, the crosswalks,
+approved exceptions and valid evidence; now, or as it stood at a past moment.
+
+The cost is a fixed number of queries whatever the number of hosts: results are read as per-control tallies
+(compliance.ControlTally), summed in SQL; only the controls an exception or evidence touches are read per host.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from compliance.choices import TargetKind
+from compliance.engine import BENCHMARK
+from compliance.evidence.services import valid_evidence
+from compliance.exceptions.choices import ScopeKind
+from compliance.exceptions.services import active_exceptions
+from compliance.models import ControlTally, Result
+from compliance.posture.choices import SEVERITY, RequirementStatus
+from compliance.scope import Selector, parse_selector
+from frameworks.models import Framework, Requirement
+from frameworks.services import current_framework, mapped_source_ref_ids
+from inventory.models import Container, Host, LabelRule, Snapshot, effective_labels
+
+COUNT_FIELDS = ("passed", "failed", "info", "manual", "not_applicable", "error")
+HOST_WIDE_SCOPES = {ScopeKind.ALL, ScopeKind.SELECTOR, ScopeKind.HOST}
+
+
+class PostureError(ValueError):
+    """A posture request that cannot be answered (unknown framework, bad scope); `field` names the parameter."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass
+class Counts:
+    """Targets judged under a requirement, after exceptions and evidence."""
+
+    passing: int = 0
+    failing: int = 0
+    excepted: int = 0
+    attested: int = 0
+    manual: int = 0
+    error: int = 0
+    info: int = 0
+    not_applicable: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def judged(self) -> int:
+        return sum(getattr(self, name) for name in self.__dataclass_fields__)
+
+
+@dataclass
+class ControlPosture:
+    control: str
+    counts: Counts
+    failing_hosts: int
+    excepted_by: list[int] = field(default_factory=list)
+    attested_by: list[int] = field(default_factory=list)
+    stopped_failing: int = 0
+
+
+@dataclass
+class RequirementPosture:
+    ref_id: str
+    title: str
+    depth: int
+    parent: str | None
+    assessable: bool
+    status: str
+    controls: list[str]
+    counts: Counts
+    failing: list[dict[str, Any]]
+    evidence: list[int]
+    exceptions: list[int]
+    stopped_failing: int
+
+
+@dataclass
+class Posture:
+    framework: Framework
+    selector: Selector
+    as_of: datetime.datetime | None
+    include_stopped: bool
+    hosts: list[Any]
+    requirements: list[RequirementPosture]
+    summary: dict[str, Any]
+    matched_exceptions: set[int]
+
+
+def _status(counts: Counts, mapped: bool, has_evidence: bool) -> str:
+    if counts.failing:
+        return RequirementStatus.FAILING
+    if counts.manual or counts.error:
+        return RequirementStatus.NEEDS_EVIDENCE
+    if counts.judged:
+        return RequirementStatus.PASSING
+    if not mapped:
+        return RequirementStatus.PASSING if has_evidence else RequirementStatus.NOT_COVERED
+    # Checks are mapped but no in-scope host has results for them: nothing proves the requirement.
+    return RequirementStatus.NEEDS_EVIDENCE
+
+
+def _hosts_in_scope(selector: Selector, as_of: datetime.datetime | None) -> list[Any]:
+    """In-scope hosts with their effective labels and the snapshot that stands for them (as of `as_of`)."""
+    rules = list(LabelRule.objects.all())
+    queryset = Host.objects.only("id", "hostname", "machine_id", "os_name", "kernel", "arch", "docker_version", "labels",
+                                 "agent_labels", "last_snapshot_id")
+    if as_of is not None:
+        before = Snapshot.objects.filter(host=OuterRef("pk"), collected_at__lte=as_of).order_by("-collected_at", "-id")
+        queryset = queryset.annotate(as_of_snapshot=Subquery(before.values("id")[:1]))
+    hosts = []
+    for host in queryset.order_by("hostname", "id"):
+        labels = effective_labels(host, rules)
+        if not selector.matches(labels):
+            continue
+        snapshot_id = host.as_of_snapshot if as_of is not None else host.last_snapshot_id
+        hosts.append(SimpleNamespace(id=host.id, hostname=host.hostname, labels=labels, snapshot_id=snapshot_id))
+    return hosts
+
+
+def compute_posture(
+    framework_slug: str,
+    scope: str = "",
+    as_of: datetime.datetime | None = None,
+    include_stopped: bool | None = None,
+) -> Posture:
+    try:
+        framework = current_framework(framework_slug)
+    except Framework.DoesNotExist:
+        raise PostureError("framework", f"no loaded framework {framework_slug!r}") from None
+    try:
+        selector = parse_selector(scope)
+    except ValueError as exc:
+        raise PostureError("scope", str(exc)) from None
+    if include_stopped is None:
+        include_stopped = settings.PLIMSOLL_POSTURE_INCLUDE_STOPPED
+    at = as_of or timezone.now()
+
+    requirements = list(
+        Requirement.objects.filter(framework=framework)
+        .order_by("order")
+        .values("id", "ref_id", "title", "depth", "assessable", "parent__ref_id")
+    )
+    if framework.slug == BENCHMARK:
+        mapped = {r["ref_id"]: {r["ref_id"]} for r in requirements if r["assessable"]}
+    else:
+        mapped = mapped_source_ref_ids(framework)
+    all_controls = set().union(*mapped.values()) if mapped else set()
+
+    hosts = _hosts_in_scope(selector, as_of)
+    host_by_id = {h.id: h for h in hosts}
+    snapshot_ids = [h.snapshot_id for h in hosts if h.snapshot_id]
+
+    tallies = ControlTally.objects.filter(
+        evaluation__is_current=True, snapshot_id__in=snapshot_ids, control__in=all_controls
+    )
+    totals: dict[tuple[str, bool], dict[str, int]] = {}
+    for row in tallies.values("control", "stopped").annotate(
+        **{f"total_{name}": Sum(name) for name in COUNT_FIELDS},
+        failing_hosts=Count("host_id", distinct=True, filter=Q(failed__gt=0)),
+    ):
+        totals[(row["control"], row["stopped"])] = {name: row[f"total_{name}"] for name in COUNT_FIELDS} | {
+            "failing_hosts": row["failing_hosts"]
+        }
+
+    exceptions = [e for e in active_exceptions(at) if e.control in all_controls]
+    evidence = [e for e in valid_evidence(at) if any(e.covers_host(h) for h in hosts) or not hosts]
+    evidence_by_requirement: dict[int, list[Any]] = defaultdict(list)
+    evidence_by_control: dict[str, list[Any]] = defaultdict(list)
+    for item in evidence:
+        for requirement_id in item.requirement_ids:
+            evidence_by_requirement[requirement_id].append(item)
+        for ref_id in item.cis_ref_ids:
+            evidence_by_control[ref_id].append(item)
+    requirement_ids = {r["ref_id"]: r["id"] for r in requirements}
+    special = {e.control for e in exceptions} | set(evidence_by_control)
+    for ref_id, controls in mapped.items():
+        if requirement_ids.get(ref_id) in evidence_by_requirement:
+            special |= controls
+
+    per_host: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if special and snapshot_ids:
+        per_host_rows = tallies.filter(control__in=special)
+        if not include_stopped:
+            per_host_rows = per_host_rows.filter(stopped=False)
+        for row in per_host_rows.values("control", "host_id", *COUNT_FIELDS):
+            per_host[row["control"]].append(row)
+    covered_fails = _target_scoped_exceptions(exceptions, snapshot_ids, host_by_id, include_stopped)
+
+    matched: set[int] = set()
+
+    def control_posture(control: str, requirement_id: int | None) -> ControlPosture:
+        groups = [totals.get((control, False))] + ([totals.get((control, True))] if include_stopped else [])
+        counts = Counts()
+        failing_hosts = 0
+        for row in filter(None, groups):
+            counts.passing += row["passed"]
+            counts.failing += row["failed"]
+            counts.info += row["info"]
+            counts.manual += row["manual"]
+            counts.not_applicable += row["not_applicable"]
+            counts.error += row["error"]
+            failing_hosts = max(failing_hosts, row["failing_hosts"])
+        stopped_row = totals.get((control, True))
+        posture = ControlPosture(control, counts, failing_hosts,
+                                 stopped_failing=stopped_row["failed"] if stopped_row and not include_stopped else 0)
+        if control not in special:
+            return posture
+        exceptions_here = [e for e in exceptions if e.control == control and e.scope_kind in HOST_WIDE_SCOPES]
+        evidence_here = evidence_by_control.get(control, []) + (evidence_by_requirement.get(requirement_id, []) if requirement_id else [])
+        failing_hosts = 0
+        for row in per_host.get(control, ()):
+            host = host_by_id[row["host_id"]]
+            failed = row["failed"]
+            excepted = 0
+            if failed:
+                cover = next((e for e in exceptions_here if e.covers(SimpleNamespace(control=control, target_kind="host",
+                                                                                      target_name="", target_id=""), host)), None)
+                if cover is not None:
+                    excepted = failed
+                    posture.excepted_by.append(cover.pk)
+                else:
+                    ids = covered_fails.get((control, host.id), [])
+                    excepted = min(failed, len(ids))
+                    posture.excepted_by.extend(ids)
+            counts.failing -= excepted
+            counts.excepted += excepted
+            if failed - excepted:
+                failing_hosts += 1
+            if row["manual"]:
+                attesting = next((e for e in evidence_here if e.covers_host(host)), None)
+                if attesting is not None:
+                    counts.manual -= row["manual"]
+                    counts.attested += row["manual"]
+                    posture.attested_by.append(attesting.pk)
+        posture.failing_hosts = failing_hosts
+        matched.update(posture.excepted_by)
+        return posture
+
+    results: list[RequirementPosture] = []
+    for r in requirements:
+        controls = sorted(mapped.get(r["ref_id"], ()), key=_ref_key)
+        counts = Counts()
+        failing: list[dict[str, Any]] = []
+        exception_ids: set[int] = set()
+        evidence_ids: set[int] = set()
+        stopped_failing = 0
+        for control in controls:
+            cp = control_posture(control, r["id"])
+            counts.add(cp.counts)
+            exception_ids.update(cp.excepted_by)
+            evidence_ids.update(cp.attested_by)
+            stopped_failing += cp.stopped_failing
+            if cp.counts.failing:
+                failing.append({"control": control, "hosts": cp.failing_hosts, "targets": cp.counts.failing})
+        attached = [e.pk for e in evidence_by_requirement.get(r["id"], []) if not hosts or any(e.covers_host(h) for h in hosts)]
+        evidence_ids.update(attached)
+        status = _status(counts, bool(controls), bool(attached))
+        results.append(RequirementPosture(
+            ref_id=r["ref_id"], title=r["title"], depth=r["depth"], parent=r["parent__ref_id"], assessable=r["assessable"],
+            status=status, controls=controls, counts=counts, failing=failing, evidence=sorted(evidence_ids),
+            exceptions=sorted(exception_ids), stopped_failing=stopped_failing,
+        ))
+    _roll_up(results)
+    return Posture(framework, selector, as_of, include_stopped, hosts, results, _summary(results, hosts), matched)
+
+
+def _target_scoped_exceptions(
+    exceptions: list[Any], snapshot_ids: list[int], host_by_id: dict[int, Any], include_stopped: bool
+) -> dict[tuple[str, int], list[int]]:
+    """(control, host id) -> ids of the exceptions covering each failing target, for container- and image-scoped ones."""
+    scoped = [e for e in exceptions if e.scope_kind not in HOST_WIDE_SCOPES]
+    if not scoped or not snapshot_ids:
+        return {}
+    rows = Result.objects.filter(
+        is_current=True, snapshot_id__in=snapshot_ids, control__in={e.control for e in scoped}, status="fail"
+    )
+    if not include_stopped:
+        rows = rows.exclude(Q(target_kind=TargetKind.CONTAINER) & ~Q(target_state="running"))
+    rows = list(rows.values("control", "host_id", "snapshot_id", "target_kind", "target_name", "target_id"))
+    images: dict[tuple[int, str], tuple[str, str]] = {}
+    if any(e.scope_kind == ScopeKind.IMAGE for e in scoped):
+        containers = Container.objects.filter(snapshot_id__in={r["snapshot_id"] for r in rows if r["target_kind"] == "container"})
+        for snapshot_id, container_id, image, image_id in containers.values_list("snapshot_id", "container_id", "image", "image_id"):
+            images[(snapshot_id, container_id)] = (image, image_id)
+    covered: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for row in rows:
+        result = SimpleNamespace(control=row["control"], target_kind=row["target_kind"], target_name=row["target_name"],
+                                 target_id=row["target_id"], evidence={})
+        host = host_by_id[row["host_id"]]
+        image = images.get((row["snapshot_id"], row["target_id"]))
+        cover = next((e for e in scoped if e.control == row["control"] and e.covers(result, host, image)), None)
+        if cover is not None:
+            covered[(row["control"], host.id)].append(cover.pk)
+    return covered
+
+
+def _ref_key(ref_id: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in ref_id.replace("(", ".").replace(")", "").split("."))
+
+
+def _roll_up(results: list[RequirementPosture]) -> None:
+    """A node without checks of its own shows the worst status among the nodes under it."""
+    by_ref = {r.ref_id: r for r in results}
+    children: dict[str, list[RequirementPosture]] = defaultdict(list)
+    for r in results:
+        if r.parent:
+            children[r.parent].append(r)
+    for r in sorted(results, key=lambda r: -r.depth):
+        kids = children.get(r.ref_id)
+        if not kids:
+            continue
+        statuses = [k.status for k in kids] + ([r.status] if r.controls else [])
+        worst = min(statuses, key=SEVERITY.index)
+        if not r.controls or SEVERITY.index(worst) < SEVERITY.index(r.status):
+            r.status = worst
+        if not r.controls:
+            for kid in kids:
+                r.counts.add(kid.counts)
+                r.stopped_failing += kid.stopped_failing
+    del by_ref
+
+
+def _summary(results: list[RequirementPosture], hosts: list[Any]) -> dict[str, Any]:
+    assessable = [r for r in results if r.assessable]
+    by_status = Counter(r.status for r in assessable)
+    roots = [r for r in results if r.parent is None]
+    by_root: dict[str, Counter[str]] = {r.ref_id: Counter() for r in roots}
+    parent_of = {r.ref_id: r.parent for r in results}
+    for r in assessable:
+        root = r.ref_id
+        while parent_of.get(root):
+            root = parent_of[root]
+        by_root.setdefault(root, Counter())[r.status] += 1
+    groups = []
+    for root in roots:
+        counter = by_root.get(root.ref_id, Counter())
+        total = sum(counter.values())
+        groups.append({
+            "ref_id": root.ref_id, "title": root.title, "status": root.status, "assessable": total,
+            **{s.value: counter.get(s.value, 0) for s in RequirementStatus},
+            "share_passing": round(counter.get(RequirementStatus.PASSING, 0) / total, 4) if total else None,
+        })
+    total = len(assessable)
+    return {
+        "hosts": len(hosts),
+        "hosts_without_snapshot": sum(1 for h in hosts if not h.snapshot_id),
+        "assessable": total,
+        **{s.value: by_status.get(s.value, 0) for s in RequirementStatus},
+        "share_passing": round(by_status.get(RequirementStatus.PASSING, 0) / total, 4) if total else None,
+        "groups": groups,
+    }
+
+
+def record_daily_posture(now: datetime.datetime | None = None) -> int:
+    """Record today's summary for every assessment (and every framework over all hosts); idempotent per day.
+
+    Also marks the exceptions that matched a result, so those that match nothing go stale.
+    """
+    from compliance.exceptions.services import mark_matched
+    from compliance.posture.models import Assessment, PostureRecord
+
+    now = now or timezone.now()
+    scopes = {(a.framework_slug, a.selector, a.include_stopped) for a in Assessment.objects.all()}
+    scopes |= {(slug, "", None) for slug in Framework.objects.filter(is_current=True).values_list("slug", flat=True)}
+    matched: set[int] = set()
+    for slug, selector, include_stopped in sorted(scopes, key=lambda s: (s[0], s[1])):
+        try:
+            posture = compute_posture(slug, selector, include_stopped=include_stopped)
+        except PostureError:
+            continue
+        matched |= posture.matched_exceptions
+        PostureRecord.objects.update_or_create(
+            framework_slug=slug, selector=selector, day=now.date(),
+            defaults={"recorded_at": now, "hosts": len(posture.hosts), "summary": posture.summary},
+        )
+    if matched:
+        mark_matched(matched, now)
+    return len(scopes)

@@ -1,0 +1,86 @@
+"""Posture pages: every framework's summary, one framework's requirement tree, one requirement's drill-down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.db.models import Q
+from django.shortcuts import render
+from django.views import View
+
+from compliance.engine import CHECKS_BY_CONTROL
+from compliance.exceptions.services import active_exceptions
+from compliance.models import Result
+from compliance.posture.api import parse_as_of, parse_bool
+from compliance.posture.models import Assessment, PostureRecord
+from compliance.posture.services import PostureError, compute_posture
+from frameworks.models import Framework
+
+DRILL_DOWN_PAGE = 100
+
+
+def _params(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "scope": request.GET.get("scope", ""),
+        "as_of": parse_as_of(request.GET.get("as_of")),
+        "include_stopped": parse_bool(request.GET.get("include_stopped"), "include_stopped"),
+    }
+
+
+class PostureIndexView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        frameworks = Framework.objects.filter(is_current=True).order_by("name")
+        latest = {}
+        for record in PostureRecord.objects.filter(selector="").order_by("framework_slug", "-day"):
+            latest.setdefault(record.framework_slug, record)
+        rows = [{"framework": f, "record": latest.get(f.slug)} for f in frameworks]
+        return render(request, "posture/index.html", {"rows": rows, "assessments": Assessment.objects.all()})
+
+
+class FrameworkPostureView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        try:
+            params = _params(request)
+            posture = compute_posture(slug, **params)
+        except PostureError as exc:
+            if exc.field == "framework":
+                raise Http404(exc.reason) from None
+            return render(request, "posture/framework.html", {"error": exc, "slug": slug, "request_scope": request.GET}, status=400)
+        trend = PostureRecord.objects.filter(framework_slug=slug, selector=str(posture.selector)).order_by("-day")[:30]
+        return render(request, "posture/framework.html", {
+            "posture": posture, "framework": posture.framework, "summary": posture.summary, "slug": slug,
+            "trend": list(reversed(trend)), "query": request.GET.urlencode(), "params": params,
+        })
+
+
+class RequirementPostureView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, slug: str, ref_id: str) -> HttpResponse:
+        try:
+            params = _params(request)
+            posture = compute_posture(slug, **params)
+        except PostureError as exc:
+            raise Http404(exc.reason) from None
+        node = next((r for r in posture.requirements if r.ref_id == ref_id), None)
+        if node is None:
+            raise Http404(f"{slug} has no requirement {ref_id}")
+        snapshot_ids = [h.snapshot_id for h in posture.hosts if h.snapshot_id]
+        hosts = {h.id: h for h in posture.hosts}
+        statuses = ["fail", "manual", "error"]
+        rows = Result.objects.filter(is_current=True, snapshot_id__in=snapshot_ids, control__in=node.controls, status__in=statuses)
+        if not posture.include_stopped:
+            rows = rows.exclude(Q(target_kind="container") & ~Q(target_state="running"))
+        rows = rows.select_related("host").order_by("control", "host__hostname", "target_kind", "target_name", "id")
+        page = Paginator(rows, DRILL_DOWN_PAGE).get_page(request.GET.get("page"))
+        exceptions = [e for e in active_exceptions(params["as_of"] or timezone.now()) if e.control in node.controls]
+        for result in page:
+            host = hosts.get(result.host_id)
+            result.excepted_by = next((e for e in exceptions if result.status == "fail" and e.covers(result, host)), None)
+        checks = [CHECKS_BY_CONTROL[c] for c in node.controls if c in CHECKS_BY_CONTROL]
+        return render(request, "posture/requirement.html", {
+            "posture": posture, "framework": posture.framework, "node": node, "page": page, "checks": checks,
+            "slug": slug, "query": request.GET.urlencode(),
+        })
