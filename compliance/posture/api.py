@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime

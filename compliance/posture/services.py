@@ -222,7 +222,7 @@ def compute_posture(
         if control not in special:
             return posture
         exceptions_here = [e for e in exceptions if e.control == control and e.scope_kind in HOST_WIDE_SCOPES]
-        evidence_here = evidence_by_control.get(control, []) + (evidence_by_requirement.get(requirement_id, []) if requirement_id else [])
+        evidence_here = evidence_by_control.get(control, []) + evidence_by_requirement.get(requirement_id or 0, [])
         failing_hosts = 0
         for row in per_host.get(control, ()):
             host = host_by_id[row["host_id"]]
@@ -296,8 +296,8 @@ def _target_scoped_exceptions(
     images: dict[tuple[int, str], tuple[str, str]] = {}
     if any(e.scope_kind == ScopeKind.IMAGE for e in scoped):
         containers = Container.objects.filter(snapshot_id__in={r["snapshot_id"] for r in rows if r["target_kind"] == "container"})
-        for snapshot_id, container_id, image, image_id in containers.values_list("snapshot_id", "container_id", "image", "image_id"):
-            images[(snapshot_id, container_id)] = (image, image_id)
+        for snapshot_id, container_id, *image in containers.values_list("snapshot_id", "container_id", "image", "image_id"):
+            images[(snapshot_id, container_id)] = (image[0], image[1])
     covered: dict[tuple[str, int], list[int]] = defaultdict(list)
     for row in rows:
         result = SimpleNamespace(control=row["control"], target_kind=row["target_kind"], target_name=row["target_name"],

@@ -6,10 +6,10 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views import View
 
 from compliance.engine import CHECKS_BY_CONTROL
@@ -49,7 +49,7 @@ class FrameworkPostureView(LoginRequiredMixin, View):
         except PostureError as exc:
             if exc.field == "framework":
                 raise Http404(exc.reason) from None
-            return render(request, "posture/framework.html", {"error": exc, "slug": slug, "request_scope": request.GET}, status=400)
+            return render(request, "posture/framework.html", {"error": exc, "slug": slug}, status=400)
         trend = PostureRecord.objects.filter(framework_slug=slug, selector=str(posture.selector)).order_by("-day")[:30]
         return render(request, "posture/framework.html", {
             "posture": posture, "framework": posture.framework, "summary": posture.summary, "slug": slug,
@@ -69,8 +69,9 @@ class RequirementPostureView(LoginRequiredMixin, View):
             raise Http404(f"{slug} has no requirement {ref_id}")
         snapshot_ids = [h.snapshot_id for h in posture.hosts if h.snapshot_id]
         hosts = {h.id: h for h in posture.hosts}
-        statuses = ["fail", "manual", "error"]
-        rows = Result.objects.filter(is_current=True, snapshot_id__in=snapshot_ids, control__in=node.controls, status__in=statuses)
+        rows = Result.objects.filter(
+            is_current=True, snapshot_id__in=snapshot_ids, control__in=node.controls, status__in=["fail", "manual", "error"]
+        )
         if not posture.include_stopped:
             rows = rows.exclude(Q(target_kind="container") & ~Q(target_state="running"))
         rows = rows.select_related("host").order_by("control", "host__hostname", "target_kind", "target_name", "id")
