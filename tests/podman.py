@@ -5,7 +5,8 @@ tmp dir and file locks, so tests never see (or disturb) containers anyone else h
 pulled here: `local/busybox:1` is imported from /bin/busybox.
 
 Fixtures: `podman_service` (session) and `podman_containers` (session: the contrasting set in CONTAINER_SPECS).
-Without a `podman` binary the tests that use them are skipped; CI installs it.
+Without a `podman` binary, or when the service does not come up, the tests that use them are skipped; with
+PLIMSOLL_REQUIRE_PODMAN=1 (CI, `.ci/run`) they fail instead, with the reason, so a broken CI machine is never green.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -34,6 +36,7 @@ lock_type = "file"
 events_logger = "file"
 tmp_dir = "{tmp_dir}"
 """
+REQUIRE_PODMAN_ENV = "PLIMSOLL_REQUIRE_PODMAN"
 SECRET_ENV = {"DB_PASSWORD": "not-a-real-secret-5f0c1e", "API_TOKEN": "tok_live_9a8b7c6d5e4f"}
 
 
@@ -208,7 +211,7 @@ class PodmanService:
         try:
             self.podman("rm", "-a", "-f", "-t", "0")
             self.podman("rmi", "-a", "-f")
-        except (RuntimeError, subprocess.TimeoutExpired):
+        except (OSError, RuntimeError, subprocess.SubprocessError):
             pass
         pids = {pid for pid in (self.listener_pid(), self.process.pid if self.process else None) if pid}
         for pid in pids:
@@ -234,16 +237,40 @@ def start_podman(workdir: Path | None = None) -> PodmanService:
         raise FileNotFoundError("podman is not installed")
     # AF_UNIX paths are limited to 108 bytes, so the socket lives in a short tmp dir.
     service = PodmanService(Path(workdir or tempfile.mkdtemp(prefix="plimsoll-podman-")))
-    service.start()
-    service.import_busybox()
+    try:
+        service.start()
+        service.import_busybox()
+    except BaseException:
+        service.stop()
+        if workdir is None:
+            shutil.rmtree(service.workdir, ignore_errors=True)
+        raise
     return service
+
+
+def podman_required() -> bool:
+    return os.environ.get(REQUIRE_PODMAN_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def podman_unavailable(reason: str) -> NoReturn:
+    """Skip, or fail when the run requires Podman: a CI machine without it must not pass by skipping."""
+    if podman_required():
+        pytest.fail(f"{reason} ({REQUIRE_PODMAN_ENV} is set, so the podman tests may not be skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+def start_session_service() -> PodmanService:
+    if shutil.which("podman") is None:
+        podman_unavailable("podman is not installed (apt-get install podman runc busybox-static); CI installs it")
+    try:
+        return start_podman()
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        podman_unavailable(f"the Podman service did not come up: {exc}")
 
 
 @pytest.fixture(scope="session")
 def podman_service() -> Iterator[PodmanService]:
-    if shutil.which("podman") is None:
-        pytest.skip("podman is not installed (apt-get install podman runc busybox-static); CI installs it")
-    service = start_podman()
+    service = start_session_service()
     try:
         yield service
     finally:

@@ -1,8 +1,8 @@
 """plimsoll-agent: collect a snapshot of this Docker host, push it to a Plimsoll server, or do both forever.
 
 Exit codes: 0 done; 1 Docker or the server could not be reached, or answered unexpectedly (the snapshot stays
-spooled); 2 bad usage or an unreadable token file; 3 the server refused the token (401/403); 4 the server rejected
-a snapshot (kept in <spool>/rejected/ with its answer).
+spooled); 2 bad usage: an unreadable token file, a bad label, no machine id; 3 the server refused the token
+(401/403); 4 the server rejected a snapshot (kept in <spool>/rejected/ with its answer).
 """
 
 from __future__ import annotations
@@ -13,10 +13,14 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from inventory.agent import __version__
+from inventory.agent.collect.host import read_machine_id
+from inventory.agent.hostfs import HostFS
+from inventory.agent.labels import MAX_VALUE_LENGTH, LabelError, agent_labels
 from inventory.agent.push import AuthRejected, Pusher, PushError, PushResult
 from inventory.agent.snapshot import DockerUnreachable, collect_snapshot, connect
 from inventory.agent.spool import Spool, write_atomic
@@ -28,6 +32,7 @@ EXIT_UNREACHABLE = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_REJECTED = 4
+MAX_MACHINE_ID_LENGTH = 128  # the server's Host.machine_id
 
 
 class UsageError(Exception):
@@ -48,6 +53,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="engine API URL, e.g. unix:///run/podman/podman.sock (default: DOCKER_HOST, else the local socket)",
     )
     common.add_argument("--host-root", default="/", help="where the host's / is mounted (default: /)")
+    common.add_argument(
+        "--machine-id",
+        default=None,
+        metavar="ID",
+        help="this host's id, for hosts without /etc/machine-id (default: read /etc/machine-id below --host-root)",
+    )
+    common.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"a host label sent as agent.labels (repeatable; value at most {MAX_VALUE_LENGTH} characters)",
+    )
+    common.add_argument(
+        "--labels-file",
+        type=Path,
+        metavar="FILE",
+        help="host labels, one key=value a line, # comments; a --label for the same key wins",
+    )
     sending = argparse.ArgumentParser(add_help=False)
     sending.add_argument("--server", required=True, help="Plimsoll server URL, e.g. https://plimsoll.example.com")
     sending.add_argument("--token-file", required=True, type=Path, help="file holding the agent token")
@@ -81,16 +105,49 @@ def read_token(path: Path) -> str:
     return token
 
 
-def collect_once(args: argparse.Namespace) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Identity:
+    """What the agent's configuration says about the host: its machine id and its labels."""
+
+    machine_id: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def machine_id_of(args: argparse.Namespace) -> str:
+    if args.machine_id is not None:
+        machine_id = args.machine_id.strip()
+        if not machine_id or len(machine_id) > MAX_MACHINE_ID_LENGTH or any(ch.isspace() for ch in machine_id):
+            raise UsageError(f"--machine-id must be 1 to {MAX_MACHINE_ID_LENGTH} characters without spaces")
+        return machine_id
+    try:
+        return read_machine_id(HostFS(args.host_root))
+    except OSError as exc:
+        where = "" if os.path.abspath(args.host_root) == "/" else f" below --host-root {args.host_root}"
+        raise UsageError(f"cannot tell this host's machine id{where}: {exc}; pass --machine-id ID") from exc
+
+
+def labels_of(args: argparse.Namespace) -> dict[str, str]:
+    try:
+        return agent_labels(args.label, args.labels_file)
+    except LabelError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def identity_of(args: argparse.Namespace) -> Identity:
+    """Checked before anything is collected or sent, so a bad label or a missing machine id costs nothing."""
+    return Identity(machine_id_of(args), labels_of(args))
+
+
+def collect_once(args: argparse.Namespace, identity: Identity) -> dict[str, Any]:
     api = connect(args.docker_host)
     try:
-        return collect_snapshot(api, host_root=args.host_root)
+        return collect_snapshot(api, host_root=args.host_root, machine_id=identity.machine_id, labels=identity.labels)
     finally:
         api.close()
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    document = collect_once(args)
+    document = collect_once(args, identity_of(args))
     for error in document["agent"]["errors"]:
         log(f"could not read {error['collector']}: {error['error']}")
     if args.spool_dir:
@@ -133,17 +190,31 @@ def report(result: PushResult, spool: Spool) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
     spool = Spool(args.spool_dir)
     pusher = make_pusher(args, spool)  # an unreadable token fails before anything is collected
+    if args.no_collect:
+        labels_of(args)  # labels go only into new snapshots, but a bad one is bad usage all the same
+    identity = None if args.no_collect else identity_of(args)
     spool.ensure()
     spool.clean_stale_tmp()
     spool_files(spool, args.files)
-    if not args.no_collect:
-        spool.add(collect_once(args))
-    return report(pusher.push_all(), spool)
+    docker_down: DockerUnreachable | None = None
+    if identity is not None:
+        try:
+            spool.add(collect_once(args, identity))
+        except DockerUnreachable as exc:
+            # What was collected before Docker went away is still worth delivering.
+            docker_down = exc
+            log(f"{exc}; sending what is already spooled")
+    status = report(pusher.push_all(), spool)
+    if docker_down is not None:
+        log(str(docker_down))
+        return EXIT_UNREACHABLE
+    return status
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     spool = Spool(args.spool_dir)
     pusher = make_pusher(args, spool)
+    identity = identity_of(args)
     spool.ensure()
     done = 0
     status = EXIT_OK
@@ -151,7 +222,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         spool.clean_stale_tmp()
         try:
-            spool.add(collect_once(args))
+            spool.add(collect_once(args, identity))
         except DockerUnreachable as exc:
             log(f"{exc}; will try again in {args.interval:g}s")
         try:

@@ -69,11 +69,14 @@ def now_rfc3339() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def collect_snapshot(api: EngineAPI, host_root: str = "/") -> dict[str, Any]:
+def collect_snapshot(
+    api: EngineAPI, host_root: str = "/", machine_id: str | None = None, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """`machine_id` overrides the host's own; `labels` are the agent's configured host labels (agent.labels)."""
     fs = HostFS(host_root)
     errors = ErrorLog()
     collected_at = now_rfc3339()
-    host = collect_host(fs, errors)
+    host = collect_host(fs, errors, machine_id)
     docker_part = collect_docker(api, errors)
     dockerd = collect_dockerd(fs, errors)
     files = collect_files(fs, dockerd, docker_part["info"], errors)
@@ -85,6 +88,7 @@ def collect_snapshot(api: EngineAPI, host_root: str = "/") -> dict[str, Any]:
             "collected_at": collected_at,
             "run_as_uid": os.geteuid(),
             "errors": errors.entries,
+            "labels": dict(labels or {}),
         },
         "host": host,
         "dockerd": dockerd,

@@ -225,3 +225,101 @@ def test_it_imports_without_django() -> None:
     assert blocked.returncode == 0, blocked.stderr
     assert blocked.stdout == "ok\n"
     assert help_run.returncode == 0 and "collect" in help_run.stdout
+
+
+def test_it_exits_2_and_asks_for_a_machine_id_when_the_host_has_none(
+    engine: FakeEngine, fake_host: FakeHost, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (fake_host.root / "etc/machine-id").unlink()
+
+    code = cli.main(["collect", "--host-root", str(fake_host.root)])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"plimsoll-agent: cannot tell this host's machine id below --host-root {fake_host.root}: "
+        "no machine id in /etc/machine-id or /var/lib/dbus/machine-id; pass --machine-id ID\n"
+    )
+    assert engine.calls == []
+
+
+@pytest.mark.parametrize("has_own", [False, True])
+def test_it_uses_the_machine_id_given_on_the_command_line(
+    engine: FakeEngine, fake_host: FakeHost, tmp_path: Path, has_own: bool
+) -> None:
+    if not has_own:
+        (fake_host.root / "etc/machine-id").unlink()
+    out = tmp_path / "snap.json"
+
+    code = cli.main(["collect", "--host-root", str(fake_host.root), "--machine-id", "vm-7f3a9c", "-o", str(out)])
+
+    assert code == 0
+    document = json.loads(out.read_text())
+    assert document["host"]["machine_id"] == "vm-7f3a9c"
+    assert [e for e in document["agent"]["errors"] if e["collector"] == "host"] == []
+
+
+@pytest.mark.parametrize("value", ["", "   ", "two words", "x" * 129])
+def test_it_exits_2_for_a_machine_id_the_server_would_refuse(
+    engine: FakeEngine, fake_host: FakeHost, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["collect", "--host-root", str(fake_host.root), "--machine-id", value])
+
+    assert code == 2
+    assert "--machine-id must be 1 to 128 characters without spaces" in capsys.readouterr().err
+    assert engine.calls == []
+
+
+@pytest.mark.parametrize("command", ["push", "run"])
+def test_it_spools_nothing_without_a_machine_id(
+    command: str, engine: FakeEngine, fake_host: FakeHost, tmp_path: Path, token_file: Path
+) -> None:
+    (fake_host.root / "etc/machine-id").unlink()
+    spool_dir = tmp_path / "spool"
+    args = ["--host-root", str(fake_host.root), "--server", "http://127.0.0.1:9", "--token-file", str(token_file)]
+    extra = ["--interval", "1", "--iterations", "1"] if command == "run" else []
+
+    code = cli.main([command, *args, "--spool-dir", str(spool_dir), *extra])
+
+    assert code == 2
+    assert engine.calls == []
+    assert Spool(spool_dir).pending() == []
+
+
+def test_it_sends_what_is_spooled_then_exits_1_when_docker_is_down(
+    tmp_path: Path, token_file: Path, stub_server: Callable[..., StubServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    spool_dir = tmp_path / "spool"
+    Spool(spool_dir).add(json.loads(SAMPLE.read_text()))
+    stub = stub_server((201, {"id": 1, "host": 1, "received_at": "now", "evaluation": "queued"}))
+    docker_host = f"unix://{tmp_path}/docker.sock"
+
+    code = cli.main(
+        ["push", "--docker-host", docker_host, "--machine-id", "m-1", "--server", stub.url,
+         "--token-file", str(token_file), "--spool-dir", str(spool_dir)]
+    )  # fmt: skip
+
+    assert code == 1
+    assert [r.document() for r in stub.received] == [json.loads(SAMPLE.read_text())]
+    assert Spool(spool_dir).pending() == []
+    err = capsys.readouterr().err.splitlines()
+    docker_error = f"plimsoll-agent: cannot reach Docker at {docker_host}: No such file or directory"
+    assert err[0] == f"{docker_error}; sending what is already spooled"
+    assert f"plimsoll-agent: 1 delivered, 0 rejected, 0 left in {spool_dir}" in err
+    assert err[-1] == docker_error
+
+
+def test_it_keeps_the_spool_when_both_docker_and_the_server_are_down(
+    tmp_path: Path, token_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spool_dir = tmp_path / "spool"
+    waiting = Spool(spool_dir).add(json.loads(SAMPLE.read_text()))
+
+    code = cli.main(
+        ["push", "--docker-host", f"unix://{tmp_path}/docker.sock", "--machine-id", "m-1", "--retries", "0",
+         "--server", f"http://127.0.0.1:{unused_port()}", "--token-file", str(token_file), "--spool-dir", str(spool_dir)]
+    )  # fmt: skip
+
+    assert code == 1
+    assert Spool(spool_dir).pending() == [waiting]
+    err = capsys.readouterr().err
+    assert "cannot reach Docker" in err and "cannot reach the server" in err

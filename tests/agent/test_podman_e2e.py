@@ -184,3 +184,27 @@ def test_it_exits_3_when_the_live_server_refuses_a_revoked_token(
     assert "refused the agent token" in done.stderr
     assert len(list(spool_dir.glob("*.json"))) == 1
     assert os.stat(spool_dir).st_mode & 0o777 == 0o700
+
+
+def test_it_stores_the_agent_labels_and_the_given_machine_id_on_the_host(
+    podman_service: PodmanService, live_server: Any, tmp_path: Path
+) -> None:
+    from inventory.models import Host
+
+    token = issue_token(tmp_path, "podman-labels")
+    labels_file = tmp_path / "labels"
+    labels_file.write_text("# written by the provisioning job\nenv=staging\ndatacenter=fra1\n")
+
+    done = agent(
+        "push",
+        *("--docker-host", podman_service.base_url, "--server", live_server.url),
+        *("--token-file", str(token), "--spool-dir", str(tmp_path / "spool")),
+        *("--machine-id", "e2e-host-without-machine-id", "--labels-file", str(labels_file)),
+        *("--label", "env=prod", "--label", "pci.example.com/scope=cde"),
+    )
+
+    assert done.returncode == 0, done.stderr
+    host = Host.objects.get()
+    assert host.machine_id == "e2e-host-without-machine-id"
+    assert host.agent_labels == {"env": "prod", "datacenter": "fra1", "pci.example.com/scope": "cde"}
+    assert host.labels == {}

@@ -13,7 +13,8 @@ OS_RELEASE_KEYS = ("ID", "VERSION_ID", "PRETTY_NAME")
 TCP_LISTEN = "0A"
 
 
-def collect_host(fs: HostFS, errors: ErrorLog) -> dict[str, Any]:
+def collect_host(fs: HostFS, errors: ErrorLog, machine_id: str | None = None) -> dict[str, Any]:
+    """The host part of a snapshot; `machine_id` (from --machine-id) replaces the one the host's files hold."""
     host: dict[str, Any] = {
         "hostname": "",
         "machine_id": "",
@@ -28,8 +29,11 @@ def collect_host(fs: HostFS, errors: ErrorLog) -> dict[str, Any]:
     }
     with errors.guard("host", "hostname"):
         host["hostname"] = read_hostname(fs)
-    with errors.guard("host", "machine_id"):
-        host["machine_id"] = read_machine_id(fs)
+    if machine_id is not None:
+        host["machine_id"] = machine_id
+    else:
+        with errors.guard("host", "machine_id"):
+            host["machine_id"] = read_machine_id(fs)
     with errors.guard("host", "os_release"):
         host["os_release"] = read_os_release(fs)
     with errors.guard("host", "uname"):
