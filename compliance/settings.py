@@ -211,8 +211,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: with no broker configured, tasks run in-process so the embedded mode needs no Redis.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+PLIMSOLL_BROKER_CONFIGURED = bool(os.environ.get("CELERY_BROKER_URL"))
+# The in-memory transport keeps kombu from looking for a broker on localhost when tasks run in-process.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not PLIMSOLL_BROKER_CONFIGURED
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -236,6 +238,14 @@ CELERY_BEAT_SCHEDULE = {
 
 # Posture counts hosts, images and running containers; stopped containers are listed beside, unless this is on.
 PLIMSOLL_POSTURE_INCLUDE_STOPPED = env_bool("PLIMSOLL_POSTURE_INCLUDE_STOPPED", False)
+
+# Exceptions and evidence.
+PLIMSOLL_EXCEPTION_MAX_DAYS = int(os.environ.get("PLIMSOLL_EXCEPTION_MAX_DAYS", "365"))
+PLIMSOLL_EXCEPTION_STALE_DAYS = int(os.environ.get("PLIMSOLL_EXCEPTION_STALE_DAYS", "90"))
+PLIMSOLL_EXPIRY_REMINDER_DAYS = tuple(int(d) for d in env_list("PLIMSOLL_EXPIRY_REMINDER_DAYS", ["30", "7", "1"]))
+PLIMSOLL_EVIDENCE_MAX_BYTES = int(os.environ.get("PLIMSOLL_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
+# Evidence uploads arrive as multipart files and are streamed to disk past this size, not held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "plimsoll@localhost")

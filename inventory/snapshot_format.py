@@ -101,8 +101,10 @@ def _agent(agent: dict[str, Any]) -> None:
     _each(_field(agent, "errors", list, "agent"), "agent.errors", error)
     labels = _field(agent, "labels", NULLABLE_OBJECT, "agent")
     for key, value in (labels or {}).items():
-        if not isinstance(value, str) or not LABEL_KEY_RE.match(key):
-            raise SnapshotRejected(f"agent.labels.{key}", "labels are key=value strings (key: letters, digits, _.-/)")
+        if not isinstance(value, str) or len(value) > 63 or not LABEL_KEY_RE.match(key):
+            raise SnapshotRejected(
+                f"agent.labels.{key}", "labels are key=value strings (key: letters, digits, _.-/; value: at most 63 characters)"
+            )
 
 
 def _host(host: dict[str, Any]) -> None:

@@ -90,6 +90,10 @@ def caps(values: Any) -> list[str]:
 def check_capabilities(ctx: Context, c: ContainerView) -> Verdict:
     added = caps(c.host("CapAdd"))
     evidence = {"HostConfig.CapAdd": c.hc.get("CapAdd") if c.hc else None}
+    if c.host("Privileged"):
+        # --privileged grants every capability while CapAdd stays empty; docker-bench misses this.
+        evidence["HostConfig.Privileged"] = True
+        return FAIL, "the container is privileged, which grants every capability", evidence
     extra = sorted(a for a in added if a not in DEFAULT_CAPS)
     if extra:
         return FAIL, f"capabilities beyond the default set are added: {', '.join(extra)}", evidence
@@ -248,7 +252,8 @@ CHECKS: list[Check] = [
     Check("5.3", "SELinux options set", CONTAINER, AUTO, CONTAINERS, check_selinux, "an SELinux label",
           "on an SELinux host: fail on label=disable or no ProcessLabel; not_applicable without SELinux"),
     Check("5.4", "Capabilities restricted", CONTAINER, AUTO, CONTAINERS, check_capabilities,
-          "no capability beyond the default set", "fail when HostConfig.CapAdd adds beyond Docker's default set"),
+          "no capability beyond the default set",
+          "fail when HostConfig.CapAdd adds beyond Docker's default set, or the container is privileged"),
     Check("5.5", "No privileged containers", CONTAINER, AUTO, CONTAINERS, check_privileged, False,
           "fail when HostConfig.Privileged is true"),
     Check("5.6", "No sensitive host directories mounted", CONTAINER, AUTO, CONTAINERS, check_sensitive_mounts,

@@ -37,7 +37,7 @@ def passes_only(*names: str) -> dict[str, str]:
 # control -> {container: status}, every container of the set named; ids and rules as in docs/cis-docker.md.
 EXPECTED: dict[str, dict[str, str]] = {
     "4.1": passes_only("hardened", "exited"),  # --user 1000; the rest run as root (Config.User "")
-    "5.4": fails_only("exposed"),  # --cap-add NET_ADMIN; --privileged leaves CapAdd empty, and 5.4 reads CapAdd only
+    "5.4": fails_only("exposed", "privileged"),  # --cap-add NET_ADMIN; --privileged grants every capability
     "5.5": fails_only("privileged"),
     "5.6": fails_only("exposed"),  # -v /etc:/host-etc read-write; hardened binds it :ro
     "5.7": {"plain": PASS, "privileged": PASS, "hardened": PASS, "exposed": NA, "hostns": MANUAL, "exited": NA},

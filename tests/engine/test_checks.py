@@ -200,6 +200,7 @@ CASES: list[Case] = [
     Case("5.4", H, noop, "pass"),
     Case("5.4", H, on(H, "HostConfig.CapAdd", ["SYS_ADMIN"]), "fail"),
     Case("5.4", "pl-web", noop, "fail"),
+    Case("5.4", H, on(H, "HostConfig.Privileged", True), "fail"),
     Case("5.5", H, noop, "pass"),
     Case("5.5", H, on(H, "HostConfig.Privileged", True), "fail"),
     Case("5.5", "pl-privileged", noop, "fail"),

@@ -113,6 +113,8 @@ def _set(doc: dict[str, Any], path: list[Any], value: Any) -> None:
         (["files", 0, "mode"], "rwxr-xr-x", "files[0].mode", "expected an octal mode"),
         (["files", 0, "exists"], "true", "files[0].exists", "expected boolean, got string"),
         (["dockerd", "argv"], "dockerd -H fd://", "dockerd.argv", "expected array or null, got string"),
+        (["agent", "labels"], {"env": "x" * 64}, "agent.labels.env", "at most 63 characters"),
+        (["agent", "labels"], {"bad key": "prod"}, "agent.labels.bad key", "labels are key=value strings"),
     ],
 )
 def test_it_rejects_a_bad_field_naming_its_path(agent_client, snapshot_doc, path, value, error_path, reason):
