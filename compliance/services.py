@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from typing import Any
 
-from django.db import transaction
+import orjson
+from django.db import connection, transaction
 from django.utils import timezone
 
 from compliance.choices import EvaluationRunStatus, TargetKind
@@ -83,26 +85,36 @@ def store_results(snapshot: Snapshot, findings: list[CheckResult], policy_data: 
             finished_at=timezone.now(),
             counts=dict(Counter(f.status for f in findings)),
         )
-        Result.objects.bulk_create(
-            [
-                Result(
-                    evaluation=run,
-                    snapshot_id=snapshot.pk,
-                    host_id=snapshot.host_id,
-                    control=f.control,
-                    target_kind=f.target_kind,
-                    target_name=f.target_name[:512],
-                    target_id=f.target_id or "",
-                    target_state=f.target_state or "",
-                    status=f.status,
-                    evidence=f.evidence,
-                    expected=f.expected,
-                    message=f.message,
-                )
-                for f in findings
-            ],
-            batch_size=1000,
-        )
+        _insert_results(run, snapshot, findings)
         ControlTally.objects.bulk_create(_tallies(run, snapshot, findings), batch_size=1000)
         _mark(snapshot, EvaluationStatus.DONE)
     return run
+
+
+RESULT_COLUMNS = (
+    "evaluation_id", "snapshot_id", "host_id", "is_current", "control", "target_kind", "target_name", "target_id",
+    "target_state", "status", "evidence", "expected", "message",
+)
+
+
+def _json(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value)
+
+
+def _insert_results(run: Evaluation, snapshot: Snapshot, findings: list[CheckResult]) -> None:
+    """Insert a run's results: COPY on PostgreSQL (thousands of rows per snapshot), bulk_create elsewhere."""
+    rows = [
+        (run.pk, snapshot.pk, snapshot.host_id, True, f.control, f.target_kind, f.target_name[:512], f.target_id or "",
+         f.target_state or "", str(f.status), f.evidence, f.expected, f.message)
+        for f in findings
+    ]
+    if connection.vendor == "postgresql":
+        sql = f"COPY {Result._meta.db_table} ({', '.join(RESULT_COLUMNS)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row((*row[:10], _json(row[10]), None if row[11] is None else _json(row[11]), row[12]))
+        return
+    Result.objects.bulk_create([Result(**dict(zip(RESULT_COLUMNS, row, strict=True))) for row in rows], batch_size=1000)
