@@ -213,7 +213,7 @@ SPECTACULAR_SETTINGS = {
 # Celery: with no broker configured, tasks run in-process so the embedded mode needs no Redis.
 PLIMSOLL_BROKER_CONFIGURED = bool(os.environ.get("CELERY_BROKER_URL"))
 # The in-memory transport keeps kombu from looking for a broker on localhost when tasks run in-process.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not PLIMSOLL_BROKER_CONFIGURED
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
