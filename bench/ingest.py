@@ -2,7 +2,11 @@
 
 By default it starts its own gunicorn (4 workers) on DATABASE_URL (PostgreSQL when set) and a fresh agent token;
 pass --server URL --token T to measure a server that is already running.
-    python bench/ingest.py [-n 200] [--concurrency 4] [--containers 200] [--server URL --token T]
+    python bench/ingest.py [-n 200] [--concurrency 4] [--rate 20] [--containers 200] [--server URL --token T]
+
+--concurrency N keeps N requests in flight (closed loop: the most the server sustains); --rate R sends R snapshots a
+second whatever the answers take (open loop: the latency agents see at that load). Set DATABASE_URL and
+CELERY_BROKER_URL as in production, so evaluation is queued rather than run inside the request.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=200, help="snapshots to post")
     parser.add_argument("--containers", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rate", type=float, help="open loop: snapshots per second (default: closed loop)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers when the bench starts the server")
     parser.add_argument("--server")
     parser.add_argument("--token")
@@ -91,8 +96,18 @@ def main() -> None:
     try:
         post(url, token, bodies[0])  # warm-up: imports, connections
         start = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            outcomes = list(pool.map(lambda b: post(url, token, b), bodies[1:]))
+        if args.rate:
+            def paced(item: tuple[int, bytes]) -> tuple[float, int]:
+                delay = start + item[0] / args.rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                return post(url, token, item[1])
+
+            with ThreadPoolExecutor(32) as pool:
+                outcomes = list(pool.map(paced, enumerate(bodies[1:])))
+        else:
+            with ThreadPoolExecutor(args.concurrency) as pool:
+                outcomes = list(pool.map(lambda b: post(url, token, b), bodies[1:]))
         elapsed = time.perf_counter() - start
     finally:
         if proc is not None:
@@ -102,8 +117,10 @@ def main() -> None:
     statuses = {s: sum(1 for _, x in outcomes if x == s) for s in {x for _, x in outcomes}}
     p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
     db = os.environ.get("DATABASE_URL", "sqlite (embedded)").split("@")[-1]
+    if not os.environ.get("CELERY_BROKER_URL"):
+        print("note: CELERY_BROKER_URL is unset, so each request also evaluates its snapshot in-process")
     print(f"ingest: {len(outcomes)} snapshots x {args.containers} containers ({raw_size / 1e6:.2f} MB JSON each, gzip), "
-          f"concurrency {args.concurrency}, database {db}")
+          f"{f'rate {args.rate:g}/s' if args.rate else f'concurrency {args.concurrency}'}, database {db}")
     print(f"  statuses       {statuses}")
     print(f"  throughput     {len(outcomes) / elapsed:.1f} snapshots/s")
     print(f"  latency p50    {statistics.median(latencies) * 1000:.1f} ms")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from typing import Any
 
-import orjson
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from compliance.choices import EvaluationRunStatus, TargetKind
 from compliance.engine import ENGINE_VERSION, CheckResult, Policy, evaluate
 from compliance.models import ControlTally, Evaluation, Result, SitePolicy
+from inventory.bulk import bulk_insert
 from inventory.choices import EvaluationStatus
 from inventory.models import Snapshot
 
@@ -91,30 +90,16 @@ def store_results(snapshot: Snapshot, findings: list[CheckResult], policy_data: 
     return run
 
 
+
 RESULT_COLUMNS = (
     "evaluation_id", "snapshot_id", "host_id", "is_current", "control", "target_kind", "target_name", "target_id",
     "target_state", "status", "evidence", "expected", "message",
 )
 
 
-def _json(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(value)
-
-
 def _insert_results(run: Evaluation, snapshot: Snapshot, findings: list[CheckResult]) -> None:
-    """Insert a run's results: COPY on PostgreSQL (thousands of rows per snapshot), bulk_create elsewhere."""
-    rows = [
+    bulk_insert(Result, RESULT_COLUMNS, (
         (run.pk, snapshot.pk, snapshot.host_id, True, f.control, f.target_kind, f.target_name[:512], f.target_id or "",
          f.target_state or "", str(f.status), f.evidence, f.expected, f.message)
         for f in findings
-    ]
-    if connection.vendor == "postgresql":
-        sql = f"COPY {Result._meta.db_table} ({', '.join(RESULT_COLUMNS)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row((*row[:10], _json(row[10]), None if row[11] is None else _json(row[11]), row[12]))
-        return
-    Result.objects.bulk_create([Result(**dict(zip(RESULT_COLUMNS, row, strict=True))) for row in rows], batch_size=1000)
+    ))

@@ -79,6 +79,13 @@ def test_it_rejects_broken_json(agent_client):
     assert stored_counts() == (0, 0, 0, 0, 0)
 
 
+def test_it_rejects_nan_which_json_does_not_have(agent_client, snapshot_doc):
+    body = json.dumps(snapshot_doc()).encode().replace(b'"schema"', b'"x": NaN, "schema"', 1)
+    response = post(agent_client, body)
+    assert response.status_code == 400
+    assert "NaN" in response.json()["detail"]["reason"]
+
+
 def test_it_rejects_a_broken_gzip_body(agent_client):
     response = post(agent_client, b"\x1f\x8b\x08\x00garbage", HTTP_CONTENT_ENCODING="gzip")
     assert response.status_code == 400
