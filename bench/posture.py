@@ -1,6 +1,8 @@
 """Posture benchmark: the PCI DSS posture over N hosts of 30 containers each (seeded from the real samples).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/plimsoll_bench python bench/posture.py [--hosts 2000] [--runs 5]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/plimsoll_bench_posture python bench/posture.py [--hosts 2000] [--runs 5]
+
+Use a database of its own: every host in it counts toward "all hosts".
 
 Seeding ingests and evaluates each host once (about 0.1 s a host, in two processes); later runs reuse the hosts.
 Prints the time of GET /api/v1/posture/pci-dss-4.0/ (median and worst of --runs) and its query count.

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from compliance import lookups  # noqa: F401  (registers field__any)
 from compliance.choices import EvaluationRunStatus, ResultStatus, TargetKind
 
 BENCHMARK = "cis-docker-1.6.0"
@@ -92,12 +93,14 @@ class ControlTally(models.Model):
     """Results of one evaluation counted per CIS control and status, for posture over thousands of hosts.
 
     `stopped` rows count the targets that are stopped containers; the others count hosts, images and running
-    containers. Written with the results, in the same transaction, and never changed.
+    containers. Written with the results, in the same transaction; only `is_current` changes, when a newer run
+    of the same snapshot supersedes it.
     """
 
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="tallies")
     snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.CASCADE, related_name="+")
     host = models.ForeignKey("inventory.Host", on_delete=models.CASCADE, related_name="+")
+    is_current = models.BooleanField(default=True, help_text="Belongs to the snapshot's current evaluation.")
     control = models.CharField(max_length=16)
     stopped = models.BooleanField(default=False)
     passed = models.PositiveIntegerField(default=0)

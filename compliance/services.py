@@ -74,6 +74,7 @@ def store_results(snapshot: Snapshot, findings: list[CheckResult], policy_data: 
         locked = Snapshot.objects.select_for_update().only("id").get(pk=snapshot.pk)
         previous = Evaluation.objects.filter(snapshot=locked, is_current=True)
         Result.objects.filter(evaluation__in=previous).update(is_current=False)
+        ControlTally.objects.filter(evaluation__in=previous).update(is_current=False)
         previous.update(is_current=False)
         run = Evaluation.objects.create(
             snapshot=snapshot,

@@ -110,11 +110,11 @@ class LabelRule(models.Model):
     def __str__(self) -> str:
         return f"{self.key}={self.value} when {self.fact} ~ {self.pattern}"
 
-    def applies_to(self, host: Host) -> bool:
+    def applies_to(self, host: Any) -> bool:
         return fnmatchcase(str(getattr(host, self.fact) or ""), self.pattern)
 
 
-def effective_labels(host: Host, rules: list[LabelRule]) -> dict[str, str]:
+def effective_labels(host: Any, rules: list[LabelRule]) -> dict[str, str]:
     """A host's labels: rule labels first, then the agent's, then the admin's (the admin has the last word)."""
     labels = {rule.key: rule.value for rule in rules if rule.applies_to(host)}
     labels.update(host.agent_labels or {})

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from compliance.choices import TargetKind
@@ -118,18 +118,20 @@ def _status(counts: Counts, mapped: bool, has_evidence: bool) -> str:
 def _hosts_in_scope(selector: Selector, as_of: datetime.datetime | None) -> list[Any]:
     """In-scope hosts with their effective labels and the snapshot that stands for them (as of `as_of`)."""
     rules = list(LabelRule.objects.all())
-    queryset = Host.objects.only("id", "hostname", "machine_id", "os_name", "kernel", "arch", "docker_version", "labels",
-                                 "agent_labels", "last_snapshot_id")
+    fields = ["id", "hostname", "machine_id", "os_name", "kernel", "arch", "docker_version", "labels", "agent_labels"]
+    queryset = Host.objects.order_by("hostname", "id")
     if as_of is not None:
         before = Snapshot.objects.filter(host=OuterRef("pk"), collected_at__lte=as_of).order_by("-collected_at", "-id")
-        queryset = queryset.annotate(as_of_snapshot=Subquery(before.values("id")[:1]))
+        queryset = queryset.annotate(snapshot_id=Subquery(before.values("id")[:1]))
+    else:
+        queryset = queryset.annotate(snapshot_id=F("last_snapshot_id"))
     hosts = []
-    for host in queryset.order_by("hostname", "id"):
-        labels = effective_labels(host, rules)
-        if not selector.matches(labels):
-            continue
-        snapshot_id = host.as_of_snapshot if as_of is not None else host.last_snapshot_id
-        hosts.append(SimpleNamespace(id=host.id, hostname=host.hostname, labels=labels, snapshot_id=snapshot_id))
+    # Plain rows, not model instances: thousands of hosts are read on every posture request.
+    for row in queryset.values(*fields, "snapshot_id"):
+        host = SimpleNamespace(**row)
+        host.labels = effective_labels(host, rules)
+        if selector.matches(host.labels):
+            hosts.append(host)
     return hosts
 
 
@@ -166,13 +168,12 @@ def compute_posture(
     host_by_id = {h.id: h for h in hosts}
     snapshot_ids = [h.snapshot_id for h in hosts if h.snapshot_id]
 
-    tallies = ControlTally.objects.filter(
-        evaluation__is_current=True, snapshot_id__in=snapshot_ids, control__in=all_controls
-    )
+    tallies = ControlTally.objects.filter(is_current=True, snapshot_id__any=snapshot_ids, control__in=all_controls)
     totals: dict[tuple[str, bool], dict[str, int]] = {}
     for row in tallies.values("control", "stopped").annotate(
         **{f"total_{name}": Sum(name) for name in COUNT_FIELDS},
-        failing_hosts=Count("host_id", distinct=True, filter=Q(failed__gt=0)),
+        # One row per host and target group, so counting rows counts hosts.
+        failing_hosts=Count("id", filter=Q(failed__gt=0)),
     ):
         totals[(row["control"], row["stopped"])] = {name: row[f"total_{name}"] for name in COUNT_FIELDS} | {
             "failing_hosts": row["failing_hosts"]
@@ -288,7 +289,7 @@ def _target_scoped_exceptions(
     if not scoped or not snapshot_ids:
         return {}
     rows = Result.objects.filter(
-        is_current=True, snapshot_id__in=snapshot_ids, control__in={e.control for e in scoped}, status="fail"
+        is_current=True, snapshot_id__any=snapshot_ids, control__in={e.control for e in scoped}, status="fail"
     )
     if not include_stopped:
         rows = rows.exclude(Q(target_kind=TargetKind.CONTAINER) & ~Q(target_state="running"))
