@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from compliance.audit.admin import AuditedModelAdmin
 from compliance.engine import Policy, PolicyError
 from compliance.models import Evaluation, SitePolicy
 
@@ -28,7 +29,7 @@ class SitePolicyForm(forms.ModelForm):
 
 
 @admin.register(SitePolicy)
-class SitePolicyAdmin(admin.ModelAdmin):
+class SitePolicyAdmin(AuditedModelAdmin):
     form = SitePolicyForm
     list_display = ["name", "updated_at"]
 

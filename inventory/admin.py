@@ -7,11 +7,14 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from compliance.audit.admin import AuditedModelAdmin
+from compliance.audit.choices import AuditAction
+from compliance.audit.services import created, record
 from inventory.models import AgentToken, Host, LabelRule, Snapshot, hash_token
 
 
 @admin.register(AgentToken)
-class AgentTokenAdmin(admin.ModelAdmin):
+class AgentTokenAdmin(AuditedModelAdmin):
     list_display = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
     fields = ["name", *readonly_fields]
@@ -25,12 +28,15 @@ class AgentTokenAdmin(admin.ModelAdmin):
         token, raw = AgentToken.issue(obj.name, created_by=request.user)
         obj.pk, obj.token_hash, obj.prefix = token.pk, hash_token(raw), token.prefix
         obj._state.adding = False
+        record(AuditAction.CREATE, token, request=request, changes=created({"name": token.name, "prefix": token.prefix}))
         messages.warning(request, f"Agent token for {obj.name} (shown once, store it now): {raw}")
 
     @admin.action(description="Revoke the selected agent tokens")
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         for token in queryset:
-            token.revoke()
+            if token.is_active:
+                token.revoke()
+                record(AuditAction.REVOKE, token, request=request, changes={"revoked_at": [None, token.revoked_at.isoformat()]})
         messages.success(request, f"Revoked {queryset.count()} token(s).")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -38,7 +44,7 @@ class AgentTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Host)
-class HostAdmin(admin.ModelAdmin):
+class HostAdmin(AuditedModelAdmin):
     list_display = ["hostname", "machine_id", "os_name", "docker_version", "last_collected_at", "labels"]
     search_fields = ["hostname", "machine_id"]
     fields = ["hostname", "machine_id", "labels", "agent_labels", "os_name", "kernel", "arch", "docker_version",
@@ -50,7 +56,7 @@ class HostAdmin(admin.ModelAdmin):
 
 
 @admin.register(LabelRule)
-class LabelRuleAdmin(admin.ModelAdmin):
+class LabelRuleAdmin(AuditedModelAdmin):
     list_display = ["key", "value", "fact", "pattern"]
 
 

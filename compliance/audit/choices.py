@@ -6,6 +6,7 @@ from django.db import models
 class AuditAction(models.TextChoices):
     CREATE = "create", "Create"
     CHANGE = "change", "Change"
+    DELETE = "delete", "Delete"
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
     REVOKE = "revoke", "Revoke"

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from compliance.audit.admin import AuditedModelAdmin
 from compliance.posture.models import Assessment, PostureRecord
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(AuditedModelAdmin):
     list_display = ["name", "framework_slug", "selector", "include_stopped"]
 
 

@@ -37,3 +37,32 @@ def test_it_shows_snapshots_read_only(admin_client, agent_token, snapshot_doc):
     response = admin_client.post(f"/admin/inventory/snapshot/{snapshot.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert type(snapshot).objects.filter(pk=snapshot.pk).exists()
+
+
+def test_it_records_admin_changes_and_enrolments_in_the_audit_trail(admin_client, agent_token, snapshot_doc):
+    from compliance.audit.models import AuditEvent
+
+    host = ingest_snapshot(snapshot_doc(), agent_token[0]).snapshot.host
+    admin_client.post("/admin/inventory/agenttoken/add/", {"name": "web-08"})
+    token = AgentToken.objects.get(name="web-08")
+    created = AuditEvent.objects.get(action="create", object_id=str(token.pk), content_type__model="agenttoken")
+    assert created.actor_username == "root" and created.changes["name"] == [None, "web-08"]
+    response = admin_client.post(
+        f"/admin/inventory/host/{host.pk}/change/", {"labels": '{"pci": "cde"}', "_save": "Save"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    change = AuditEvent.objects.get(action="change", content_type__model="host", object_id=str(host.pk))
+    assert change.changes == {"labels": [{}, {"pci": "cde"}]}
+
+
+def test_it_records_command_line_enrolment_and_revocation():
+    import io
+
+    from django.core.management import call_command
+
+    from compliance.audit.models import AuditEvent
+
+    call_command("create_agent_token", "cli-01", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("revoke_agent_token", "cli-01", stdout=io.StringIO())
+    actions = list(AuditEvent.objects.filter(object_repr="cli-01").order_by("id").values_list("action", "actor_username"))
+    assert actions == [("create", "manage.py"), ("revoke", "manage.py")]

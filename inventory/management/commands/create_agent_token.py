@@ -1,7 +1,10 @@
 """manage.py create_agent_token NAME: enrol an agent; the token is printed once, on the last line."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from compliance.audit.choices import AuditAction
+from compliance.audit.services import created, record
 from inventory.models import AgentToken
 
 
@@ -17,6 +20,8 @@ class Command(BaseCommand):
             raise CommandError("NAME must be 1 to 100 characters")
         if AgentToken.objects.filter(name=name).exists():
             raise CommandError(f"an agent token named {name!r} already exists; revoke it or choose another name")
-        _, raw = AgentToken.issue(name)
+        with transaction.atomic():
+            token, raw = AgentToken.issue(name)
+            record(AuditAction.CREATE, token, username="manage.py", changes=created({"name": name, "prefix": token.prefix}))
         self.stderr.write(f"Created agent token {name!r}. Store it now: it cannot be shown again.")
         self.stdout.write(raw)

@@ -1,7 +1,10 @@
 """manage.py revoke_agent_token NAME: stop a token from pushing snapshots (the snapshots it sent stay)."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from compliance.audit.choices import AuditAction
+from compliance.audit.services import record
 from inventory.models import AgentToken
 
 
@@ -17,5 +20,7 @@ class Command(BaseCommand):
             raise CommandError(f"no agent token named {name!r}")
         if not token.is_active:
             raise CommandError(f"agent token {name!r} was already revoked at {token.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
-        token.revoke()
+        with transaction.atomic():
+            token.revoke()
+            record(AuditAction.REVOKE, token, username="manage.py", changes={"revoked_at": [None, token.revoked_at.isoformat()]})
         self.stdout.write(f"Revoked agent token {name!r}.")
