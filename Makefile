@@ -28,7 +28,7 @@ run: install migrate
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "Plimsoll is starting on http://$(HOST):$(PORT)/"
-	@echo "Log in as one of the demo users printed above by seed_demo (e.g. admin / the password shown)."
+	@echo "Log in at http://$(HOST):$(PORT)/login/ with a demo login printed above (kept in var/demo-credentials.json)."
 	@echo ""
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 

@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{path.name}: {exc.path}: {exc.reason}") from None
             new += result.created
         self.stdout.write(f"Demo data: {len(files)} sample snapshots ({new} new) from {samples}.")
-        self.stdout.write("Log in at http://127.0.0.1:8000/login/ with one of:")
+        self.stdout.write("Demo logins (username, password, role):")
         for username, role in DEMO_USERS:
             self.stdout.write(f"  {username:<8} password {credentials[username]}   ({role})")
 
