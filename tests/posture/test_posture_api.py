@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -104,3 +105,25 @@ def test_it_shows_the_framework_and_requirement_pages(judged_host, bob):
     assert client.get("/posture/").status_code == 200
     assert client.get("/posture/pci-dss-4.0/", {"scope": "a=b=c"}).status_code == 400
     assert client.get("/posture/nope/").status_code == 404
+
+
+def test_it_marks_the_exceptions_that_matched_so_unused_ones_go_stale(judged_host, carol, alice):
+    from compliance.exceptions.models import RiskAcceptance
+    from compliance.exceptions.services import approve_exception, flag_stale_exceptions, request_exception
+
+    judged_host("cde-1", {"2.5": ["fail"]}, labels={"pci": "cde"})
+    now = datetime.datetime.now(datetime.UTC)
+    used = request_exception(by=carol, control="2.5", scope_kind="all", justification="x", risk_rating="low",
+                             expires_at=now + datetime.timedelta(days=200))
+    unused = request_exception(by=carol, control="5.5", scope_kind="all", justification="y", risk_rating="low",
+                               expires_at=now + datetime.timedelta(days=200))
+    for exception in (used, unused):
+        approve_exception(exception.pk, by=alice)
+    record_daily_posture()
+    assert RiskAcceptance.objects.get(pk=used.pk).last_matched_at is not None
+    assert RiskAcceptance.objects.get(pk=unused.pk).last_matched_at is None
+    with time_machine.travel(now + datetime.timedelta(days=91), tick=False):
+        record_daily_posture()  # the daily run keeps finding what the used one covers
+        flag_stale_exceptions()
+    assert RiskAcceptance.objects.get(pk=unused.pk).stale_since is not None
+    assert RiskAcceptance.objects.get(pk=used.pk).stale_since is None
