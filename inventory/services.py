@@ -191,39 +191,45 @@ def ingest_snapshot(document: Any, agent: AgentToken | None) -> IngestResult:
         return IngestResult(existing, created=False)
     if len(canonical) > settings.PLIMSOLL_MAX_SNAPSHOT_BYTES:
         raise SnapshotTooLarge(settings.PLIMSOLL_MAX_SNAPSHOT_BYTES)
-    docker = document["docker"]
-    containers = docker.get("containers") or []
     try:
-        with transaction.atomic():
-            host, _ = Host.objects.select_for_update().get_or_create(
-                machine_id=document["host"]["machine_id"], defaults={"hostname": document["host"]["hostname"]}
-            )
-            snapshot = Snapshot.objects.create(
-                host=host,
-                agent=agent,
-                sha256=sha256,
-                schema=document["schema"],
-                agent_version=document["agent"]["version"][:64],
-                collected_at=parse_rfc3339(document["agent"]["collected_at"], "agent.collected_at"),
-                size_bytes=len(canonical),
-                content=Snapshot.pack(canonical),
-                agent_errors=document["agent"].get("errors") or [],
-                container_count=len(containers),
-                running_count=sum(1 for c in containers if (c["inspect"].get("State") or {}).get("Running")),
-                image_count=len(docker.get("images") or []),
-            )
-            bulk_insert(Container, CONTAINER_COLUMNS, (_container_row(snapshot, i, c) for i, c in enumerate(containers)))
-            Image.objects.bulk_create([_image_row(snapshot, i, m) for i, m in enumerate(docker.get("images") or [])])
-            Network.objects.bulk_create([_network_row(snapshot, i, n) for i, n in enumerate(docker.get("networks") or [])])
-            _update_host(host, document, snapshot, agent)
-            transaction.on_commit(lambda: enqueue_evaluation(snapshot.pk), robust=True)
+        snapshot = _store(document, canonical, sha256, agent)
     except IntegrityError:
         # The same snapshot raced in through another request: answer with the one that won.
         existing = Snapshot.objects.filter(sha256=sha256).defer("content").first()
-        if existing is None:
-            raise
-        return IngestResult(existing, created=False)
+        if existing is not None:
+            return IngestResult(existing, created=False)
+        # Otherwise two first snapshots of a new host raced to create it; it exists now.
+        snapshot = _store(document, canonical, sha256, agent)
     return IngestResult(snapshot, created=True)
+
+
+def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: AgentToken | None) -> Snapshot:
+    docker = document["docker"]
+    containers = docker.get("containers") or []
+    with transaction.atomic():
+        host, _ = Host.objects.select_for_update().get_or_create(
+            machine_id=document["host"]["machine_id"], defaults={"hostname": document["host"]["hostname"]}
+        )
+        snapshot = Snapshot.objects.create(
+            host=host,
+            agent=agent,
+            sha256=sha256,
+            schema=document["schema"],
+            agent_version=document["agent"]["version"][:64],
+            collected_at=parse_rfc3339(document["agent"]["collected_at"], "agent.collected_at"),
+            size_bytes=len(canonical),
+            content=Snapshot.pack(canonical),
+            agent_errors=document["agent"].get("errors") or [],
+            container_count=len(containers),
+            running_count=sum(1 for c in containers if (c["inspect"].get("State") or {}).get("Running")),
+            image_count=len(docker.get("images") or []),
+        )
+        bulk_insert(Container, CONTAINER_COLUMNS, (_container_row(snapshot, i, c) for i, c in enumerate(containers)))
+        Image.objects.bulk_create([_image_row(snapshot, i, m) for i, m in enumerate(docker.get("images") or [])])
+        Network.objects.bulk_create([_network_row(snapshot, i, n) for i, n in enumerate(docker.get("networks") or [])])
+        _update_host(host, document, snapshot, agent)
+        transaction.on_commit(lambda: enqueue_evaluation(snapshot.pk), robust=True)
+    return snapshot
 
 
 def touch_agent(agent: AgentToken) -> None:

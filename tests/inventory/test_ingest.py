@@ -241,3 +241,31 @@ def test_it_hashes_the_canonical_document(agent_client, snapshot_doc):
     snapshot = Snapshot.objects.get(pk=response.json()["id"])
     assert snapshot.sha256 == hashlib.sha256(canonical_bytes(snapshot.document)).hexdigest()
     assert snapshot.size_bytes == len(canonical_bytes(snapshot.document))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_stores_each_of_two_concurrent_pushes_once(agent_token, snapshot_doc):
+    """Two agents' requests at once: the same snapshot twice, and two first snapshots of one new host."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL (CI)")
+    from inventory.services import ingest_snapshot
+
+    same = [snapshot_doc(), snapshot_doc()]
+    other = snapshot_doc()
+    other["agent"]["collected_at"] = "2026-12-01T11:00:00Z"
+
+    def push(doc):
+        try:
+            return ingest_snapshot(doc, agent_token[0])
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(push, [*same, other]))
+    assert results[0].snapshot.pk == results[1].snapshot.pk
+    assert sorted(r.created for r in results[:2]) == [False, True]
+    assert Host.objects.count() == 1 and Snapshot.objects.count() == 2
