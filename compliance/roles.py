@@ -1,4 +1,16 @@
-"""The three roles of Plimsoll, as Django groups, and the model permissions each holds."""
+"""The three roles of Plimsoll, as Django groups, and the checks the API and the pages make with them.
+
+`auditor` reads everything and writes nothing; `security_manager` manages evidence and exceptions; `admin` all.
+A user with no role reads nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.exceptions import PermissionDenied
+from rest_framework import permissions
 
 AUDITOR = "auditor"
 SECURITY_MANAGER = "security_manager"
@@ -18,9 +30,60 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-def user_has_role(user, *roles: str) -> bool:  # type: ignore[no-untyped-def]
+def user_has_role(user: Any, *roles: str) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
     return user.groups.filter(name__in=roles).exists()
+
+
+READERS = (AUDITOR, SECURITY_MANAGER, ADMIN)
+MANAGERS = (SECURITY_MANAGER, ADMIN)
+
+
+def can_read(user: Any) -> bool:
+    return user_has_role(user, *READERS)
+
+
+def can_manage(user: Any) -> bool:
+    return user_has_role(user, *MANAGERS)
+
+
+class ReadAnyRoleManageByManagers(permissions.BasePermission):
+    """Safe methods for any role; writes for security managers and admins."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return can_read(request.user)
+        return can_manage(request.user)
+
+
+class AnyRole(permissions.BasePermission):
+    """Any of the three roles, whatever the method (read-only views then answer 405 to writes)."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return can_read(request.user)
+
+
+class ReaderRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """HTML pages: log in first, then any role may read (403 otherwise)."""
+
+    def test_func(self) -> bool:
+        return can_read(self.request.user)  # type: ignore[attr-defined]
+
+    def handle_no_permission(self) -> Any:
+        if self.request.user.is_authenticated:  # type: ignore[attr-defined]
+            raise PermissionDenied("Your role does not allow this.")
+        return super().handle_no_permission()
+
+
+class ManagerRequiredMixin(ReaderRequiredMixin):
+    """HTML pages that change things: security managers and admins only."""
+
+    def test_func(self) -> bool:
+        return can_manage(self.request.user)  # type: ignore[attr-defined]

@@ -7,12 +7,13 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance.api_errors import error_response
+from compliance.roles import AnyRole
 from inventory.auth import AgentTokenAuthentication, IsAgent
 from inventory.filters import ContainerFilterSet, HostFilterSet, SnapshotFilterSet
 from inventory.models import Container, Host, Snapshot
@@ -67,7 +68,7 @@ class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_permissions(self) -> list[Any]:
         if self.action == "create":
             return [IsAgent()]
-        return [permissions.IsAuthenticated()]
+        return [AnyRole()]
 
     @extend_schema(
         summary="Push a snapshot (agents)",

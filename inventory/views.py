@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count, QuerySet
 from django.views.generic import DetailView, ListView
 
+from compliance.roles import ReaderRequiredMixin
 from inventory.filters import HostFilterSet
 from inventory.models import Host
 
 
-class HostListView(LoginRequiredMixin, ListView):
+class HostListView(ReaderRequiredMixin, ListView):
     template_name = "inventory/host_list.html"
     context_object_name = "hosts"
     paginate_by = 100
@@ -28,7 +28,7 @@ class HostListView(LoginRequiredMixin, ListView):
         return context
 
 
-class HostDetailView(LoginRequiredMixin, DetailView):
+class HostDetailView(ReaderRequiredMixin, DetailView):
     template_name = "inventory/host_detail.html"
     context_object_name = "host"
     queryset = Host.objects.select_related("last_snapshot", "last_agent").defer("last_snapshot__content")

@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from compliance.audit.export import csv_response
 from compliance.audit.filters import AuditEventFilterSet
 from compliance.audit.models import AuditEvent
-from compliance.audit.permissions import AnyRole
 from compliance.audit.serializers import AuditEventSerializer
+from compliance.roles import AnyRole
 
 
 class CSVRenderer(BaseRenderer):

@@ -12,7 +12,7 @@ from compliance.audit.choices import AuditAction
 from compliance.audit.export import csv_response
 from compliance.audit.filters import AuditEventFilterSet
 from compliance.audit.models import AuditEvent
-from compliance.audit.permissions import ReaderRequiredMixin
+from compliance.roles import ReaderRequiredMixin
 
 
 class AuditEventListView(ReaderRequiredMixin, ListView):

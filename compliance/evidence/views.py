@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from compliance.audit.permissions import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
 from compliance.audit.services import events_for
 from compliance.evidence import services
 from compliance.evidence.api import attachment, evidence_queryset
@@ -21,6 +20,7 @@ from compliance.evidence.filetypes import UploadRejected
 from compliance.evidence.filters import EvidenceFilterSet
 from compliance.evidence.forms import EvidenceForm
 from compliance.evidence.models import Evidence
+from compliance.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
 
 
 class EvidenceListView(ReaderRequiredMixin, ListView):

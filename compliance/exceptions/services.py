@@ -17,7 +17,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance.audit.choices import AuditAction
-from compliance.audit.permissions import can_manage
 from compliance.audit.services import created, diff, field_values, record
 from compliance.exceptions.choices import RiskAcceptanceStatus
 from compliance.exceptions.models import (
@@ -28,6 +27,7 @@ from compliance.exceptions.models import (
     TransitionNotAllowed,
     stale_after_days,
 )
+from compliance.roles import can_manage
 
 Status = RiskAcceptanceStatus
 

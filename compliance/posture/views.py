@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,6 +17,7 @@ from compliance.models import Result
 from compliance.posture.api import parse_as_of, parse_bool
 from compliance.posture.models import Assessment, PostureRecord
 from compliance.posture.services import PostureError, compute_posture
+from compliance.roles import ReaderRequiredMixin
 from frameworks.models import Framework
 
 DRILL_DOWN_PAGE = 100
@@ -31,7 +31,7 @@ def _params(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-class PostureIndexView(LoginRequiredMixin, View):
+class PostureIndexView(ReaderRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         frameworks = Framework.objects.filter(is_current=True).order_by("name")
         latest = {}
@@ -41,7 +41,7 @@ class PostureIndexView(LoginRequiredMixin, View):
         return render(request, "posture/index.html", {"rows": rows, "assessments": Assessment.objects.all()})
 
 
-class FrameworkPostureView(LoginRequiredMixin, View):
+class FrameworkPostureView(ReaderRequiredMixin, View):
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         try:
             params = _params(request)
@@ -57,7 +57,7 @@ class FrameworkPostureView(LoginRequiredMixin, View):
         })
 
 
-class RequirementPostureView(LoginRequiredMixin, View):
+class RequirementPostureView(ReaderRequiredMixin, View):
     def get(self, request: HttpRequest, slug: str, ref_id: str) -> HttpResponse:
         try:
             params = _params(request)

@@ -19,11 +19,6 @@ def catalogs(db: None) -> LoadReport:
 
 
 @pytest.fixture
-def alice(db: None) -> User:
-    return User.objects.create_user("alice", password="not-a-real-password")
-
-
-@pytest.fixture
 def alice_client(alice: User) -> Client:
     client = Client()
     client.force_login(alice)

@@ -64,3 +64,10 @@ def test_it_explains_how_to_enrol_an_agent_when_no_host_reported(bob):
     client = Client()
     client.force_login(bob)
     assert "create_agent_token" in client.get("/hosts/").content.decode()
+
+
+def test_it_refuses_the_pages_to_a_user_without_a_role(hosts, charlie):
+    client = Client()
+    client.force_login(charlie)
+    assert client.get("/hosts/").status_code == 403
+    assert client.get(f"/hosts/{hosts[0].pk}/").status_code == 403

@@ -107,3 +107,11 @@ def test_it_serves_the_openapi_schema_and_docs(bob, api_client_for):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+def test_it_refuses_a_user_without_a_role(estate, charlie, api_client_for):
+    client = api_client_for(charlie)
+    for url in ("/api/v1/hosts/", "/api/v1/snapshots/", "/api/v1/containers/", "/api/v1/results/"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert response.json()["error"] == "permission_denied"
