@@ -87,3 +87,19 @@ class ManagerRequiredMixin(ReaderRequiredMixin):
 
     def test_func(self) -> bool:
         return can_manage(self.request.user)  # type: ignore[attr-defined]
+
+
+class AdminRole(permissions.BasePermission):
+    """Admins only (enrolment, labels, users)."""
+
+    message = "Only an admin can do this."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return user_has_role(request.user, ADMIN)
+
+
+class AdminRequiredMixin(ReaderRequiredMixin):
+    """HTML pages that enrol agents or label hosts: admins only."""
+
+    def test_func(self) -> bool:
+        return user_has_role(self.request.user, ADMIN)  # type: ignore[attr-defined]

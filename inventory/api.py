@@ -9,11 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance.api_errors import error_response
-from compliance.roles import AnyRole
+from compliance.roles import AdminRole, AnyRole
 from inventory.auth import AgentTokenAuthentication, IsAgent
 from inventory.filters import ContainerFilterSet, HostFilterSet, SnapshotFilterSet
 from inventory.models import Container, Host, Snapshot
@@ -21,12 +22,20 @@ from inventory.serializers import (
     ContainerDetailSerializer,
     ContainerSerializer,
     ErrorSerializer,
+    HostLabelsSerializer,
     HostSerializer,
     SnapshotAcceptedSerializer,
     SnapshotDocumentSerializer,
     SnapshotSerializer,
 )
-from inventory.services import SnapshotTooLarge, ingest_snapshot, parse_document, read_body, touch_agent
+from inventory.services import (
+    SnapshotTooLarge,
+    ingest_snapshot,
+    parse_document,
+    read_body,
+    set_host_labels,
+    touch_agent,
+)
 from inventory.snapshot_format import SnapshotRejected
 
 
@@ -36,6 +45,24 @@ class HostViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = HostFilterSet
     ordering_fields = ["hostname", "last_collected_at", "first_seen_at", "id"]
     ordering = ["hostname", "id"]
+
+    def get_permissions(self) -> list[Any]:
+        return [AdminRole()] if self.action == "labels" else [AnyRole()]
+
+    @extend_schema(
+        summary="Replace the labels an admin sets on a host",
+        request=HostLabelsSerializer,
+        responses={200: HostSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    @action(detail=True, methods=["put"])
+    def labels(self, request: Request, pk: str) -> Response:
+        host = self.get_object()
+        try:
+            set_host_labels(host.pk, request.data.get("labels") if isinstance(request.data, dict) else None,
+                            by=request.user, request=request._request)
+        except SnapshotRejected as exc:
+            return error_response(status.HTTP_400_BAD_REQUEST, "invalid", {"path": exc.path, "reason": exc.reason})
+        return Response(HostSerializer(self.get_queryset().get(pk=host.pk)).data)
 
 
 def _too_large(limit: int) -> Response:

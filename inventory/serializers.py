@@ -16,6 +16,10 @@ class HostSerializer(serializers.ModelSerializer):
         ]
 
 
+class HostLabelsSerializer(serializers.Serializer):
+    labels = serializers.DictField(child=serializers.CharField(max_length=63), help_text='e.g. {"env": "prod", "pci": "cde"}')
+
+
 class SnapshotSerializer(serializers.ModelSerializer):
     hostname = serializers.CharField(source="host.hostname")
     agent = serializers.CharField(source="agent.name", default=None)

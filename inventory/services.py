@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from inventory.bulk import bulk_insert
 from inventory.models import AgentToken, Container, Host, Image, Network, Snapshot
 from inventory.snapshot_format import (
+    LABEL_KEY_RE,
     SnapshotRejected,
     canonical_bytes,
     parse_rfc3339,
@@ -259,3 +260,29 @@ def prune_snapshots(now: datetime | None = None, retention_days: int | None = No
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def parse_labels(value: Any, path: str = "labels") -> dict[str, str]:
+    """Labels as {key: value} strings; raises SnapshotRejected naming the bad key (the same rule as agent.labels)."""
+    if not isinstance(value, dict):
+        raise SnapshotRejected(path, "expected an object of key: value strings")
+    for key, item in value.items():
+        if not isinstance(item, str) or len(item) > 63 or not LABEL_KEY_RE.match(key):
+            raise SnapshotRejected(f"{path}.{key}", "key: letters, digits and _.-/ (at most 63); value: a string of at most 63")
+    return dict(value)
+
+
+def set_host_labels(host_id: int, labels: dict[str, str], *, by: Any, request: Any = None) -> Host:
+    """Replace the labels an admin sets on a host; the change is audited."""
+    from compliance.audit.choices import AuditAction
+    from compliance.audit.services import record
+
+    labels = parse_labels(labels)
+    with transaction.atomic():
+        host = Host.objects.select_for_update().get(pk=host_id)
+        before = dict(host.labels or {})
+        if before != labels:
+            host.labels = labels
+            host.save(update_fields=["labels"])
+            record(AuditAction.CHANGE, host, actor=by, request=request, changes={"labels": [before, labels]})
+    return host

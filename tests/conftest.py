@@ -74,7 +74,7 @@ def agent_client(agent_token: tuple[AgentToken, str]) -> APIClient:
 def api_client_for() -> Callable[[User], APIClient]:
     def make(user: User) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
         return client
 
     return make

@@ -71,3 +71,21 @@ def test_it_refuses_the_pages_to_a_user_without_a_role(hosts, charlie):
     client.force_login(charlie)
     assert client.get("/hosts/").status_code == 403
     assert client.get(f"/hosts/{hosts[0].pk}/").status_code == 403
+
+
+def test_it_lets_an_admin_label_a_host_from_its_page(hosts, alice, bob):
+    host = hosts[0]
+    client = Client()
+    client.force_login(alice)
+    response = client.post(f"/hosts/{host.pk}/labels/", {"labels": "pci=cde\n# comment\nenv = prod\n"}, follow=True)
+    assert "Labels saved." in response.content.decode()
+    host.refresh_from_db()
+    assert host.labels == {"pci": "cde", "env": "prod"}
+    assert "pci=cde" in response.content.decode()
+    client.post(f"/hosts/{host.pk}/labels/", {"labels": "no equals sign"})
+    host.refresh_from_db()
+    assert host.labels == {"pci": "cde", "env": "prod"}
+    auditor = Client()
+    auditor.force_login(bob)
+    assert auditor.post(f"/hosts/{host.pk}/labels/", {"labels": "x=y"}).status_code == 403
+    assert "Edit the labels" not in auditor.get(f"/hosts/{host.pk}/").content.decode()

@@ -115,3 +115,19 @@ def test_it_refuses_a_user_without_a_role(estate, charlie, api_client_for):
         response = client.get(url)
         assert response.status_code == 403, url
         assert response.json()["error"] == "permission_denied"
+
+
+def test_it_lets_an_admin_set_host_labels_and_audits_it(estate, alice, bob, api_client_for):
+    from compliance.audit.models import AuditEvent
+
+    host = estate[0].host
+    url = f"/api/v1/hosts/{host.pk}/labels/"
+    assert api_client_for(bob).put(url, {"labels": {"pci": "cde"}}, format="json").status_code == 403
+    response = api_client_for(alice).put(url, {"labels": {"pci": "cde", "env": "prod"}}, format="json")
+    assert response.status_code == 200 and response.json()["labels"] == {"pci": "cde", "env": "prod"}
+    assert Host.objects.get(pk=host.pk).labels == {"pci": "cde", "env": "prod"}
+    event = AuditEvent.objects.get(action="change", object_id=str(host.pk))
+    assert event.actor_username == "alice" and event.changes["labels"][1] == {"pci": "cde", "env": "prod"}
+    bad = api_client_for(alice).put(url, {"labels": {"bad key": "x"}}, format="json")
+    assert bad.status_code == 400 and bad.json()["detail"]["path"] == "labels.bad key"
+    assert Host.objects.get(pk=host.pk).labels == {"pci": "cde", "env": "prod"}
