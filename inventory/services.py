@@ -74,7 +74,8 @@ def parse_document(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        pass  # the standard library says where the error is, in words a person can act on
+        # Parse again with the standard library: it says where the error is, in words a person can act on.
+        pass
     try:
         return json.loads(body, parse_constant=_no_constant)
     except UnicodeDecodeError:
