@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
 
     django.setup()
-    from django.contrib.auth.models import User
+    from django.contrib.auth.models import Group, User
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -81,6 +81,7 @@ def main() -> None:
             pool.map(seed, [missing[k::2] for k in range(2)])
         print(f"seeded {len(missing)} hosts in {time.perf_counter() - start:.0f} s")
     user = User.objects.filter(username="bench-auditor").first() or User.objects.create_user("bench-auditor")
+    user.groups.add(Group.objects.get(name="auditor"))
     client = APIClient()
     client.force_authenticate(user)
     url = f"/api/v1/posture/{args.framework}/"
