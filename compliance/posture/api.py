@@ -23,9 +23,12 @@ def parse_as_of(value: str | None) -> datetime.datetime | None:
     """An RFC 3339 timestamp, or a date (meaning the end of that day, UTC); raises PostureError."""
     if not value:
         return None
-    moment = parse_datetime(value)
+    try:
+        moment = parse_datetime(value)
+        day = parse_date(value) if moment is None else None
+    except ValueError:
+        raise PostureError("as_of", f"not a real date or time: {value!r}") from None
     if moment is None:
-        day = parse_date(value)
         if day is None:
             raise PostureError("as_of", f"expected a date (2026-11-30) or an RFC 3339 time, got {value!r}")
         moment = datetime.datetime.combine(day, datetime.time.max)

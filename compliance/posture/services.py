@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from compliance.choices import TargetKind
@@ -27,6 +27,7 @@ from compliance.posture.choices import SEVERITY, RequirementStatus
 from compliance.scope import Selector, parse_selector
 from frameworks.models import Framework, Requirement
 from frameworks.services import current_framework, mapped_source_ref_ids
+from inventory.choices import EvaluationStatus
 from inventory.models import Container, Host, LabelRule, Snapshot, effective_labels
 
 COUNT_FIELDS = ("passed", "failed", "info", "manual", "not_applicable", "error")
@@ -102,10 +103,11 @@ class Posture:
     matched_exceptions: set[int]
 
 
-def _status(counts: Counts, mapped: bool, has_evidence: bool) -> str:
+def _status(counts: Counts, mapped: bool, has_evidence: bool, unjudged_hosts: int) -> str:
     if counts.failing:
         return RequirementStatus.FAILING
-    if counts.manual or counts.error:
+    if counts.manual or counts.error or (mapped and unjudged_hosts):
+        # An in-scope host with no judged snapshot yet proves nothing either way.
         return RequirementStatus.NEEDS_EVIDENCE
     if counts.judged:
         return RequirementStatus.PASSING
@@ -120,11 +122,12 @@ def _hosts_in_scope(selector: Selector, as_of: datetime.datetime | None) -> list
     rules = list(LabelRule.objects.all())
     fields = ["id", "hostname", "machine_id", "os_name", "kernel", "arch", "docker_version", "labels", "agent_labels"]
     queryset = Host.objects.order_by("hostname", "id")
+    # The snapshot that stands for a host is its latest judged one: a newer snapshot still queued (or whose
+    # evaluation failed) does not hide the host's results, and a host with none is reported as such.
+    judged = Snapshot.objects.filter(host=OuterRef("pk"), evaluation_status=EvaluationStatus.DONE)
     if as_of is not None:
-        before = Snapshot.objects.filter(host=OuterRef("pk"), collected_at__lte=as_of).order_by("-collected_at", "-id")
-        queryset = queryset.annotate(snapshot_id=Subquery(before.values("id")[:1]))
-    else:
-        queryset = queryset.annotate(snapshot_id=F("last_snapshot_id"))
+        judged = judged.filter(collected_at__lte=as_of)
+    queryset = queryset.annotate(snapshot_id=Subquery(judged.order_by("-collected_at", "-id").values("id")[:1]))
     hosts = []
     # Plain rows, not model instances: thousands of hosts are read on every posture request.
     for row in queryset.values(*fields, "snapshot_id"):
@@ -167,20 +170,23 @@ def compute_posture(
     hosts = _hosts_in_scope(selector, as_of)
     host_by_id = {h.id: h for h in hosts}
     snapshot_ids = [h.snapshot_id for h in hosts if h.snapshot_id]
+    unjudged_hosts = len(hosts) - len(snapshot_ids)
 
     tallies = ControlTally.objects.filter(is_current=True, snapshot_id__any=snapshot_ids, control__in=all_controls)
-    totals: dict[tuple[str, bool], dict[str, int]] = {}
-    for row in tallies.values("control", "stopped").annotate(
-        **{f"total_{name}": Sum(name) for name in COUNT_FIELDS},
-        # One row per host and target group, so counting rows counts hosts.
-        failing_hosts=Count("id", filter=Q(failed__gt=0)),
-    ):
-        totals[(row["control"], row["stopped"])] = {name: row[f"total_{name}"] for name in COUNT_FIELDS} | {
-            "failing_hosts": row["failing_hosts"]
-        }
+    sums: dict[str, Any] = {}
+    for name in COUNT_FIELDS:
+        sums[f"run_{name}"] = Sum(name, filter=Q(stopped=False))
+        sums[f"stop_{name}"] = Sum(name, filter=Q(stopped=True))
+    # One running-group row per host and control, so counting rows counts hosts; with stopped containers counted
+    # too a host can have two rows, and only a distinct count is right.
+    sums["failing_hosts"] = (
+        Count("host_id", distinct=True, filter=Q(failed__gt=0))
+        if include_stopped else Count("id", filter=Q(failed__gt=0, stopped=False))
+    )
+    totals = {row["control"]: row for row in tallies.values("control").annotate(**sums)}
 
     exceptions = [e for e in active_exceptions(at) if e.control in all_controls]
-    evidence = [e for e in valid_evidence(at) if any(e.covers_host(h) for h in hosts) or not hosts]
+    evidence = [e for e in valid_evidence(at) if _counts_here(e, hosts)]
     evidence_by_requirement: dict[int, list[Any]] = defaultdict(list)
     evidence_by_control: dict[str, list[Any]] = defaultdict(list)
     for item in evidence:
@@ -199,32 +205,32 @@ def compute_posture(
         per_host_rows = tallies.filter(control__in=special)
         if not include_stopped:
             per_host_rows = per_host_rows.filter(stopped=False)
-        for row in per_host_rows.values("control", "host_id", *COUNT_FIELDS):
+        for row in per_host_rows.values("control", "host_id", "stopped", *COUNT_FIELDS):
             per_host[row["control"]].append(row)
     covered_fails = _target_scoped_exceptions(exceptions, snapshot_ids, host_by_id, include_stopped)
 
     matched: set[int] = set()
 
     def control_posture(control: str, requirement_id: int | None) -> ControlPosture:
-        groups = [totals.get((control, False))] + ([totals.get((control, True))] if include_stopped else [])
+        row = totals.get(control)
         counts = Counts()
-        failing_hosts = 0
-        for row in filter(None, groups):
-            counts.passing += row["passed"]
-            counts.failing += row["failed"]
-            counts.info += row["info"]
-            counts.manual += row["manual"]
-            counts.not_applicable += row["not_applicable"]
-            counts.error += row["error"]
-            failing_hosts = max(failing_hosts, row["failing_hosts"])
-        stopped_row = totals.get((control, True))
-        posture = ControlPosture(control, counts, failing_hosts,
-                                 stopped_failing=stopped_row["failed"] if stopped_row and not include_stopped else 0)
+        posture = ControlPosture(control, counts, 0)
+        if row is None:
+            return posture
+        groups = ("run", "stop") if include_stopped else ("run",)
+        counts.passing = sum(row[f"{g}_passed"] or 0 for g in groups)
+        counts.failing = sum(row[f"{g}_failed"] or 0 for g in groups)
+        counts.info = sum(row[f"{g}_info"] or 0 for g in groups)
+        counts.manual = sum(row[f"{g}_manual"] or 0 for g in groups)
+        counts.not_applicable = sum(row[f"{g}_not_applicable"] or 0 for g in groups)
+        counts.error = sum(row[f"{g}_error"] or 0 for g in groups)
+        posture.failing_hosts = row["failing_hosts"]
+        posture.stopped_failing = 0 if include_stopped else row["stop_failed"] or 0
         if control not in special:
             return posture
         exceptions_here = [e for e in exceptions if e.control == control and e.scope_kind in HOST_WIDE_SCOPES]
         evidence_here = evidence_by_control.get(control, []) + evidence_by_requirement.get(requirement_id or 0, [])
-        failing_hosts = 0
+        failing_hosts: set[int] = set()
         for row in per_host.get(control, ()):
             host = host_by_id[row["host_id"]]
             failed = row["failed"]
@@ -236,20 +242,20 @@ def compute_posture(
                     excepted = failed
                     posture.excepted_by.append(cover.pk)
                 else:
-                    ids = covered_fails.get((control, host.id), [])
+                    ids = covered_fails.get((control, host.id, row["stopped"]), [])
                     excepted = min(failed, len(ids))
                     posture.excepted_by.extend(ids)
             counts.failing -= excepted
             counts.excepted += excepted
             if failed - excepted:
-                failing_hosts += 1
+                failing_hosts.add(host.id)
             if row["manual"]:
                 attesting = next((e for e in evidence_here if e.covers_host(host)), None)
                 if attesting is not None:
                     counts.manual -= row["manual"]
                     counts.attested += row["manual"]
                     posture.attested_by.append(attesting.pk)
-        posture.failing_hosts = failing_hosts
+        posture.failing_hosts = len(failing_hosts)
         matched.update(posture.excepted_by)
         return posture
 
@@ -269,9 +275,9 @@ def compute_posture(
             stopped_failing += cp.stopped_failing
             if cp.counts.failing:
                 failing.append({"control": control, "hosts": cp.failing_hosts, "targets": cp.counts.failing})
-        attached = [e.pk for e in evidence_by_requirement.get(r["id"], []) if not hosts or any(e.covers_host(h) for h in hosts)]
+        attached = [e.pk for e in evidence_by_requirement.get(r["id"], [])]
         evidence_ids.update(attached)
-        status = _status(counts, bool(controls), bool(attached))
+        status = _status(counts, bool(controls), bool(attached), unjudged_hosts)
         results.append(RequirementPosture(
             ref_id=r["ref_id"], title=r["title"], depth=r["depth"], parent=r["parent__ref_id"], assessable=r["assessable"],
             status=status, controls=controls, counts=counts, failing=failing, evidence=sorted(evidence_ids),
@@ -283,8 +289,8 @@ def compute_posture(
 
 def _target_scoped_exceptions(
     exceptions: list[Any], snapshot_ids: list[int], host_by_id: dict[int, Any], include_stopped: bool
-) -> dict[tuple[str, int], list[int]]:
-    """(control, host id) -> ids of the exceptions covering each failing target, for container- and image-scoped ones."""
+) -> dict[tuple[str, int, bool], list[int]]:
+    """(control, host id, stopped) -> ids of the exceptions covering each failing target (container or image scope)."""
     scoped = [e for e in exceptions if e.scope_kind not in HOST_WIDE_SCOPES]
     if not scoped or not snapshot_ids:
         return {}
@@ -293,13 +299,13 @@ def _target_scoped_exceptions(
     )
     if not include_stopped:
         rows = rows.exclude(Q(target_kind=TargetKind.CONTAINER) & ~Q(target_state="running"))
-    rows = list(rows.values("control", "host_id", "snapshot_id", "target_kind", "target_name", "target_id"))
+    rows = list(rows.values("control", "host_id", "snapshot_id", "target_kind", "target_name", "target_id", "target_state"))
     images: dict[tuple[int, str], tuple[str, str]] = {}
     if any(e.scope_kind == ScopeKind.IMAGE for e in scoped):
         containers = Container.objects.filter(snapshot_id__in={r["snapshot_id"] for r in rows if r["target_kind"] == "container"})
         for snapshot_id, container_id, *image in containers.values_list("snapshot_id", "container_id", "image", "image_id"):
             images[(snapshot_id, container_id)] = (image[0], image[1])
-    covered: dict[tuple[str, int], list[int]] = defaultdict(list)
+    covered: dict[tuple[str, int, bool], list[int]] = defaultdict(list)
     for row in rows:
         result = SimpleNamespace(control=row["control"], target_kind=row["target_kind"], target_name=row["target_name"],
                                  target_id=row["target_id"], evidence={})
@@ -307,8 +313,16 @@ def _target_scoped_exceptions(
         image = images.get((row["snapshot_id"], row["target_id"]))
         cover = next((e for e in scoped if e.control == row["control"] and e.covers(result, host, image)), None)
         if cover is not None:
-            covered[(row["control"], host.id)].append(cover.pk)
+            stopped = row["target_kind"] == TargetKind.CONTAINER and row["target_state"] != "running"
+            covered[(row["control"], host.id, stopped)].append(cover.pk)
     return covered
+
+
+def _counts_here(evidence: Any, hosts: list[Any]) -> bool:
+    """Evidence counts when its scope takes in an in-scope host; over no host at all, only unscoped evidence does."""
+    if hosts:
+        return any(evidence.covers_host(h) for h in hosts)
+    return evidence.scope_host_id is None and not evidence.scope_selector
 
 
 def _ref_key(ref_id: str) -> tuple[Any, ...]:
@@ -360,7 +374,7 @@ def _summary(results: list[RequirementPosture], hosts: list[Any]) -> dict[str, A
     total = len(assessable)
     return {
         "hosts": len(hosts),
-        "hosts_without_snapshot": sum(1 for h in hosts if not h.snapshot_id),
+        "hosts_without_results": sum(1 for h in hosts if not h.snapshot_id),
         "assessable": total,
         **{s.value: by_status.get(s.value, 0) for s in RequirementStatus},
         "share_passing": round(by_status.get(RequirementStatus.PASSING, 0) / total, 4) if total else None,
