@@ -22,6 +22,7 @@ from inventory.snapshot_format import (
     LABEL_KEY_RE,
     SnapshotRejected,
     canonical_bytes,
+    find_nul,
     parse_rfc3339,
     redact_snapshot,
     validate_snapshot,
@@ -29,6 +30,7 @@ from inventory.snapshot_format import (
 
 logger = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
+MAX_CLOCK_SKEW = timedelta(minutes=15)
 
 
 class SnapshotTooLarge(Exception):
@@ -78,6 +80,8 @@ def parse_document(body: bytes) -> Any:
         pass
     try:
         return json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise SnapshotRejected("$", "invalid JSON: nested too deeply") from None
     except UnicodeDecodeError:
         raise SnapshotRejected("$", "body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -149,8 +153,8 @@ def _network_row(snapshot: Snapshot, position: int, item: dict[str, Any]) -> Net
         snapshot=snapshot,
         host=snapshot.host,
         network_id=item["Id"],
-        name=item.get("Name") or item["Id"][:12],
-        driver=item.get("Driver") or "",
+        name=(item.get("Name") or item["Id"][:12])[:255],
+        driver=str(item.get("Driver") or "")[:64],
         position=position,
     )
 
@@ -162,10 +166,10 @@ def _update_host(host: Host, document: dict[str, Any], snapshot: Snapshot, agent
     if host.last_collected_at is None or snapshot.collected_at >= host.last_collected_at:
         # A spooled snapshot may arrive after a newer one: the host's facts follow the newest collection.
         host.hostname = facts["hostname"]
-        host.os_name = (facts.get("os_release") or {}).get("PRETTY_NAME") or ""
-        host.kernel = facts.get("kernel") or ""
-        host.arch = facts.get("arch") or ""
-        host.docker_version = str(version)
+        host.os_name = str((facts.get("os_release") or {}).get("PRETTY_NAME") or "")[:255]
+        host.kernel = (facts.get("kernel") or "")[:255]
+        host.arch = (facts.get("arch") or "")[:64]
+        host.docker_version = str(version)[:64]
         host.agent_labels = document["agent"].get("labels") or {}
         host.last_snapshot = snapshot
         host.last_collected_at = snapshot.collected_at
@@ -186,8 +190,17 @@ def ingest_snapshot(document: Any, agent: AgentToken | None) -> IngestResult:
     """Validate, redact and store one snapshot in one transaction; a snapshot already stored is returned as it was."""
     validate_snapshot(document)
     redact_snapshot(document)
-    canonical = canonical_bytes(document)
+    try:
+        canonical = canonical_bytes(document)
+    except RecursionError:
+        raise SnapshotRejected("$", "nested too deeply") from None
+    if b"\\u0000" in canonical and (where := find_nul(document)) is not None:
+        raise SnapshotRejected(where, "contains a NUL character")
     sha256 = hashlib.sha256(canonical).hexdigest()
+    collected_at = parse_rfc3339(document["agent"]["collected_at"], "agent.collected_at")
+    if collected_at > timezone.now() + MAX_CLOCK_SKEW:
+        # A snapshot from the future would stand as the host's latest for good; the agent keeps it in rejected/.
+        raise SnapshotRejected("agent.collected_at", f"{collected_at.isoformat()} is in the future: check the host's clock")
     existing = Snapshot.objects.filter(sha256=sha256).defer("content").first()
     if existing is not None:
         return IngestResult(existing, created=False)

@@ -110,11 +110,17 @@ def _agent(agent: dict[str, Any]) -> None:
             )
 
 
+# Identity fields are stored as they are, so they must fit their columns; display fields are cut to fit instead.
+IDENTITY_LIMITS = {"hostname": 255, "machine_id": 128}
+
+
 def _host(host: dict[str, Any]) -> None:
-    for key in ("hostname", "machine_id"):
+    for key, limit in IDENTITY_LIMITS.items():
         value = _field(host, key, str, "host", required=True)
         if not value.strip():
             raise SnapshotRejected(f"host.{key}", "must not be empty")
+        if len(value) > limit:
+            raise SnapshotRejected(f"host.{key}", f"longer than {limit} characters")
     for key in ("kernel", "arch"):
         _field(host, key, NULLABLE_STR, "host")
     for key in ("os_release", "groups", "env", "lsm"):
@@ -201,14 +207,36 @@ def _docker(docker: dict[str, Any]) -> None:
     if swarm:
         _field(swarm, "is_manager", bool, "docker.swarm")
     _unique([c["inspect"]["Id"] for c in containers or ()], "docker.containers", "inspect.Id")
+    _unique([i["inspect"]["Id"] for i in docker.get("images") or ()], "docker.images", "inspect.Id")
+    _unique([n["Id"] for n in docker.get("networks") or ()], "docker.networks", "Id")
 
 
 def _unique(ids: list[str], path: str, key: str) -> None:
     seen: set[str] = set()
     for index, value in enumerate(ids):
+        if len(value) > 128:
+            raise SnapshotRejected(f"{path}[{index}].{key}", "longer than 128 characters")
         if value in seen:
             raise SnapshotRejected(f"{path}[{index}].{key}", f"duplicate id {value[:19]!r}")
         seen.add(value)
+
+
+def find_nul(value: Any, path: str = "$") -> str | None:
+    """The path of the first string (key or value) holding a NUL character, which no database text column stores."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path != "$" else str(key)
+            if "\x00" in key:
+                return here
+            if (found := find_nul(item, here)) is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := find_nul(item, f"{path}[{index}]")) is not None:
+                return found
+    return None
 
 
 def validate_snapshot(document: Any) -> None:

@@ -218,9 +218,9 @@ def test_it_answers_413_for_a_gzip_bomb(agent_client):
 
 def test_it_keeps_the_newest_facts_when_an_older_snapshot_arrives_late(agent_client, snapshot_doc):
     newer, older = snapshot_doc(), snapshot_doc()
-    newer["agent"]["collected_at"] = "2026-12-01T10:00:00Z"
+    newer["agent"]["collected_at"] = "2026-11-30T10:00:00Z"
     newer["host"]["hostname"] = "renamed-host"
-    older["agent"]["collected_at"] = "2026-12-01T09:00:00Z"
+    older["agent"]["collected_at"] = "2026-11-30T09:00:00Z"
     newer_id = post(agent_client, newer).json()["id"]
     assert post(agent_client, older).status_code == 201
     host = Host.objects.get()
@@ -256,7 +256,7 @@ def test_it_stores_each_of_two_concurrent_pushes_once(agent_token, snapshot_doc)
 
     same = [snapshot_doc(), snapshot_doc()]
     other = snapshot_doc()
-    other["agent"]["collected_at"] = "2026-12-01T11:00:00Z"
+    other["agent"]["collected_at"] = "2026-11-30T11:00:00Z"
 
     def push(doc):
         try:
@@ -269,3 +269,36 @@ def test_it_stores_each_of_two_concurrent_pushes_once(agent_token, snapshot_doc)
     assert results[0].snapshot.pk == results[1].snapshot.pk
     assert sorted(r.created for r in results[:2]) == [False, True]
     assert Host.objects.count() == 1 and Snapshot.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "reason"),
+    [
+        (lambda d: d["host"].__setitem__("hostname", "h" * 300), "host.hostname", "longer than 255"),
+        (lambda d: d["docker"]["containers"][0]["inspect"].__setitem__("Name", "/web\x00"),
+         "docker.containers[0].inspect.Name", "NUL"),
+        (lambda d: d["agent"]["errors"].append({"collector": "files", "error": "bad\x00"}), "agent.errors", "NUL"),
+        (lambda d: d["docker"]["images"].append(d["docker"]["images"][0]), "docker.images", "duplicate id"),
+        (lambda d: d["agent"].__setitem__("collected_at", "2099-01-01T00:00:00Z"), "agent.collected_at", "future"),
+    ],
+)
+def test_it_refuses_what_would_break_storage_or_the_latest_snapshot(agent_client, snapshot_doc, change, path, reason):
+    doc = snapshot_doc()
+    change(doc)
+    response = post(agent_client, doc)
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"]["path"].startswith(path)
+    assert reason in response.json()["detail"]["reason"]
+    assert stored_counts() == (0, 0, 0, 0, 0)
+
+
+def test_it_refuses_json_nested_too_deeply(agent_client):
+    response = post(agent_client, b"[" * 100000 + b"]" * 100000)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]["reason"]
+
+
+def test_it_keeps_a_literal_backslash_u_sequence(agent_client, snapshot_doc):
+    doc = snapshot_doc()
+    doc["docker"]["containers"][0]["inspect"]["Config"]["Labels"] = {"note": "a literal \\u0000 in text"}
+    assert post(agent_client, doc).status_code == 201
