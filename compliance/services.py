@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from compliance.choices import EvaluationRunStatus, TargetKind
@@ -64,7 +64,14 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
         )
         _mark(snapshot, EvaluationStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return "failed"
-    store_results(snapshot, findings, policy_data)
+    try:
+        store_results(snapshot, findings, policy_data)
+    except OperationalError:
+        raise  # transient: the task retries it
+    except Exception as exc:
+        logger.exception("storing the results of snapshot %s failed", snapshot_id)
+        _mark(snapshot, EvaluationStatus.FAILED, f"storing results: {type(exc).__name__}: {exc}")
+        return "failed"
     return "done"
 
 
@@ -100,7 +107,7 @@ RESULT_COLUMNS = (
 
 def _insert_results(run: Evaluation, snapshot: Snapshot, findings: list[CheckResult]) -> None:
     bulk_insert(Result, RESULT_COLUMNS, (
-        (run.pk, snapshot.pk, snapshot.host_id, True, f.control, f.target_kind, f.target_name[:512], f.target_id or "",
-         f.target_state or "", str(f.status), f.evidence, f.expected, f.message)
+        (run.pk, snapshot.pk, snapshot.host_id, True, f.control[:16], f.target_kind, f.target_name[:512],
+         (f.target_id or "")[:128], (f.target_state or "")[:32], str(f.status), f.evidence, f.expected, f.message)
         for f in findings
     ))

@@ -100,3 +100,27 @@ def test_it_marks_the_snapshot_failed_with_the_reason_when_the_engine_breaks(age
 
 def test_it_returns_early_for_a_snapshot_that_is_gone():
     assert evaluate_snapshot(987654) == "missing"
+
+
+def test_it_marks_the_snapshot_failed_when_storing_results_breaks(agent_token, snapshot_doc, monkeypatch):
+    snapshot = ingest_snapshot(snapshot_doc(), agent_token[0]).snapshot
+
+    def broken(*args, **kwargs):
+        raise ValueError("value too long for a column")
+
+    monkeypatch.setattr("compliance.services._insert_results", broken)
+    assert evaluate_snapshot(snapshot.pk) == "failed"
+    snapshot.refresh_from_db()
+    assert snapshot.evaluation_status == EvaluationStatus.FAILED
+    assert "storing results: ValueError" in snapshot.evaluation_error
+    assert not Evaluation.objects.filter(snapshot=snapshot, is_current=True).exists()
+
+
+def test_it_sends_stuck_snapshots_to_the_queue_again(agent_token, snapshot_doc):
+    snapshot = ingest_snapshot(snapshot_doc(), agent_token[0]).snapshot
+    Snapshot.objects.filter(pk=snapshot.pk).update(evaluation_status=EvaluationStatus.RUNNING)
+    out = io.StringIO()
+    call_command("evaluate_pending", "--older-than", "0", stdout=out)
+    assert "Enqueued 1" in out.getvalue()
+    snapshot.refresh_from_db()
+    assert snapshot.evaluation_status == EvaluationStatus.DONE
