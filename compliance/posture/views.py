@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views import View
 
 from compliance.engine import CHECKS_BY_CONTROL
+from compliance.evidence.services import valid_evidence
 from compliance.exceptions.services import active_exceptions
 from compliance.models import Result
 from compliance.posture.api import parse_as_of, parse_bool
@@ -19,6 +20,7 @@ from compliance.posture.models import Assessment, PostureRecord
 from compliance.posture.services import PostureError, compute_posture
 from compliance.roles import ReaderRequiredMixin
 from frameworks.models import Framework
+from inventory.models import Container
 
 DRILL_DOWN_PAGE = 100
 
@@ -76,10 +78,26 @@ class RequirementPostureView(ReaderRequiredMixin, View):
             rows = rows.exclude(Q(target_kind="container") & ~Q(target_state="running"))
         rows = rows.select_related("host").order_by("control", "host__hostname", "target_kind", "target_name", "id")
         page = Paginator(rows, DRILL_DOWN_PAGE).get_page(request.GET.get("page"))
-        exceptions = [e for e in active_exceptions(params["as_of"] or timezone.now()) if e.control in node.controls]
+        at = params["as_of"] or timezone.now()
+        exceptions = [e for e in active_exceptions(at) if e.control in node.controls]
+        counted = [e for e in valid_evidence(at) if e.pk in set(node.evidence)]
+        # The container's image, for image-scoped exceptions: the same facts the counts were made from.
+        images = {
+            (snapshot_id, container_id): (image, image_id)
+            for snapshot_id, container_id, image, image_id in Container.objects.filter(
+                snapshot_id__in={r.snapshot_id for r in page}, container_id__in={r.target_id for r in page}
+            ).values_list("snapshot_id", "container_id", "image", "image_id")
+        }
         for result in page:
             host = hosts.get(result.host_id)
-            result.excepted_by = next((e for e in exceptions if result.status == "fail" and e.covers(result, host)), None)
+            image = images.get((result.snapshot_id, result.target_id))
+            result.excepted_by = next(
+                (e for e in exceptions if result.status == "fail" and e.covers(result, host, image)), None
+            )
+            result.attested_by = next(
+                (e for e in counted if result.status == "manual" and e.covers_host(host)
+                 and (result.control in e.cis_ref_ids or not e.cis_ref_ids & set(node.controls))), None
+            )
         checks = [CHECKS_BY_CONTROL[c] for c in node.controls if c in CHECKS_BY_CONTROL]
         return render(request, "posture/requirement.html", {
             "posture": posture, "framework": posture.framework, "node": node, "page": page, "checks": checks,

@@ -127,3 +127,24 @@ def test_it_marks_the_exceptions_that_matched_so_unused_ones_go_stale(judged_hos
         flag_stale_exceptions()
     assert RiskAcceptance.objects.get(pk=unused.pk).stale_since is not None
     assert RiskAcceptance.objects.get(pk=used.pk).stale_since is None
+
+
+def test_its_drill_down_marks_what_exceptions_and_evidence_changed(judged_host, bob, carol, alice):
+    from compliance.evidence.services import upload_evidence
+    from compliance.exceptions.services import approve_exception, request_exception
+    from frameworks.models import Requirement
+
+    judged_host("cde-1", {"2.5": ["fail"], "1.1.2": ["manual"]}, labels={"pci": "cde"})
+    now = datetime.datetime.now(datetime.UTC)
+    exception = request_exception(by=carol, control="2.5", scope_kind="all", justification="x", risk_rating="low",
+                                  expires_at=now + datetime.timedelta(days=30))
+    approve_exception(exception.pk, by=alice)
+    evidence = upload_evidence(by=carol, kind="note", title="group reviewed", description="ok",
+                               collected_at=now - datetime.timedelta(days=1), valid_until=now + datetime.timedelta(days=30),
+                               requirements=[Requirement.objects.get(framework__slug="cis-docker-1.6.0", ref_id="1.1.2")])
+    client = Client()
+    client.force_login(bob)
+    excepted = client.get("/posture/pci-dss-4.0/2.2.5/").content.decode()
+    assert f"/exceptions/{exception.pk}/" in excepted and "excepted" in excepted
+    attested = client.get("/posture/pci-dss-4.0/7.2.3/").content.decode()
+    assert f"/evidence/{evidence.pk}/" in attested and ">attested<" in attested
