@@ -17,16 +17,24 @@ SECURITY_MANAGER = "security_manager"
 ADMIN = "admin"
 ROLES = (AUDITOR, SECURITY_MANAGER, ADMIN)
 
-# (app_label, model) pairs; auditors view everything, managers also change compliance objects, admins also inventory.
+# Model permissions (for the admin site; the app's own pages and API check roles with user_has_role).
+# Auditors and managers view; admins also set up what the app runs on: agents, hosts, label rules, the site
+# policy, assessments and users.
 _VIEW_ALL = [
     ("inventory", "host"), ("inventory", "snapshot"), ("inventory", "container"), ("inventory", "image"),
-    ("inventory", "network"), ("inventory", "agenttoken"),
+    ("inventory", "network"), ("inventory", "agenttoken"), ("inventory", "labelrule"), ("compliance", "sitepolicy"),
+    ("compliance", "evaluation"), ("posture", "assessment"), ("posture", "posturerecord"), ("audit", "auditevent"),
+]
+_ADMIN_MANAGES = [
+    ("inventory", "host"), ("inventory", "agenttoken"), ("inventory", "labelrule"), ("compliance", "sitepolicy"),
+    ("posture", "assessment"), ("auth", "user"),
 ]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     AUDITOR: [f"{app}.view_{model}" for app, model in _VIEW_ALL],
     SECURITY_MANAGER: [f"{app}.view_{model}" for app, model in _VIEW_ALL],
-    ADMIN: [f"{app}.{verb}_{model}" for app, model in _VIEW_ALL for verb in ("view", "add", "change")]
-    + ["inventory.delete_agenttoken", "auth.view_user", "auth.add_user", "auth.change_user"],
+    ADMIN: [f"{app}.view_{model}" for app, model in _VIEW_ALL]
+    + [f"{app}.{verb}_{model}" for app, model in _ADMIN_MANAGES for verb in ("view", "add", "change")]
+    + ["inventory.delete_labelrule", "posture.delete_assessment"],
 }
 
 

@@ -1,25 +1,13 @@
 """Create the auditor, security_manager and admin groups with their permissions."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+from compliance.migrations import _roles
 from compliance.roles import ROLE_PERMISSIONS
 
 
 def create_roles(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if found:
-                group.permissions.add(found)
+    _roles.grant(apps, schema_editor)
 
 
 def drop_roles(apps, schema_editor):

@@ -66,3 +66,27 @@ def test_it_records_command_line_enrolment_and_revocation():
     call_command("revoke_agent_token", "cli-01", stdout=io.StringIO())
     actions = list(AuditEvent.objects.filter(object_repr="cli-01").order_by("id").values_list("action", "actor_username"))
     assert actions == [("create", "manage.py"), ("revoke", "manage.py")]
+
+
+def test_it_lets_the_admin_role_manage_label_rules_policy_and_assessments(alice):
+    alice.is_staff = True
+    alice.save()
+    client = Client()
+    client.force_login(alice)
+    for url in ("/admin/inventory/labelrule/add/", "/admin/compliance/sitepolicy/add/", "/admin/posture/assessment/add/"):
+        assert client.get(url).status_code == 200, url
+    response = client.post("/admin/inventory/labelrule/add/", {"key": "pci", "value": "cde", "fact": "hostname",
+                                                                "pattern": "db*", "created_at_0": "2026-11-30",
+                                                                "created_at_1": "10:00:00"})
+    assert response.status_code == 302, response.content.decode()[:1500]
+    from inventory.models import LabelRule
+
+    assert LabelRule.objects.filter(key="pci", pattern="db*").exists()
+
+
+def test_it_keeps_auditors_out_of_the_admin_changes(bob):
+    bob.is_staff = True
+    bob.save()
+    client = Client()
+    client.force_login(bob)
+    assert client.get("/admin/inventory/labelrule/add/").status_code == 403
