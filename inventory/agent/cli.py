@@ -23,7 +23,7 @@ from inventory.agent.hostfs import HostFS
 from inventory.agent.labels import MAX_VALUE_LENGTH, LabelError, agent_labels
 from inventory.agent.push import AuthRejected, Pusher, PushError, PushResult
 from inventory.agent.snapshot import DockerUnreachable, collect_snapshot, connect
-from inventory.agent.spool import Spool, write_atomic
+from inventory.agent.spool import Spool, SpoolError, write_atomic
 
 PROG = "plimsoll-agent"
 DEFAULT_SPOOL_DIR = "/var/lib/plimsoll-agent/spool"
@@ -166,7 +166,19 @@ def spool_files(spool: Spool, files: Sequence[Path]) -> None:
             document = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read snapshot {path}: {exc}") from exc
-        spool.add(document)
+        try:
+            spool.add(document)
+        except SpoolError as exc:
+            raise UsageError(f"cannot spool snapshot {path}: {exc}") from exc
+
+
+def warn_strays(spool: Spool) -> None:
+    """Anything in the spool folder not named like a snapshot is never sent: say so rather than ignore it."""
+    for path in spool.strays():
+        log(
+            f"{path} is not named like a spooled snapshot (<collected_at>-<sha256>.json) and will not be sent; "
+            "give it to `push FILE` to spool it under the right name, or remove it"
+        )
 
 
 def make_pusher(args: argparse.Namespace, spool: Spool) -> Pusher:
@@ -204,6 +216,7 @@ def cmd_push(args: argparse.Namespace) -> int:
             # What was collected before Docker went away is still worth delivering.
             docker_down = exc
             log(f"{exc}; sending what is already spooled")
+    warn_strays(spool)
     status = report(pusher.push_all(), spool)
     if docker_down is not None:
         log(str(docker_down))
@@ -225,6 +238,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             spool.add(collect_once(args, identity))
         except DockerUnreachable as exc:
             log(f"{exc}; will try again in {args.interval:g}s")
+        warn_strays(spool)
         try:
             status = report(pusher.push_all(), spool)
         except AuthRejected:
@@ -251,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, SpoolError) as exc:
         log(str(exc))
         return EXIT_USAGE
     except DockerUnreachable as exc:

@@ -19,6 +19,7 @@ COLLECTORS = (
     "docker.info",
     "docker.version",
     "docker.containers",
+    "docker.containers.top",  # one container's processes (5.7); always with a target
     "docker.images",
     "docker.networks",
     "docker.plugins",
@@ -32,15 +33,22 @@ def describe(exc: BaseException) -> str:
 
 
 class ErrorLog:
-    """Collects {collector, error} entries; `guard` turns an exception in a block into one entry."""
+    """Collects {collector, error} entries; `guard` turns an exception in a block into one entry.
+
+    An entry with a `target` (a container or image id) says only that object could not be read; one without says
+    the collector's whole set is unknown.
+    """
 
     def __init__(self) -> None:
         self.entries: list[dict[str, str]] = []
 
-    def add(self, collector: str, error: str) -> None:
+    def add(self, collector: str, error: str, target: str | None = None) -> None:
         if collector not in COLLECTORS:
             raise ValueError(f"unknown collector name {collector!r}")
-        self.entries.append({"collector": collector, "error": error})
+        entry = {"collector": collector, "error": error}
+        if target is not None:
+            entry["target"] = target
+        self.entries.append(entry)
 
     @contextmanager
     def guard(self, collector: str, what: str = "") -> Iterator[None]:

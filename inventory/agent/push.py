@@ -45,6 +45,7 @@ class Answer:
     status: int
     body: bytes
     location: str | None = None
+    content_type: str | None = None
 
 
 class NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -89,9 +90,15 @@ def post_snapshot(url: str, token: str, body: bytes, timeout: float = HTTP_TIMEO
     )
     try:
         with OPENER.open(request, timeout=timeout) as response:
-            return Answer(response.status, response.read())
+            return Answer(response.status, response.read(), content_type=response.headers.get("Content-Type"))
     except urllib.error.HTTPError as exc:
-        return Answer(exc.code, exc.read() or b"", exc.headers.get("Location") if exc.headers else None)
+        headers = exc.headers
+        return Answer(
+            exc.code,
+            exc.read() or b"",
+            headers.get("Location") if headers else None,
+            headers.get("Content-Type") if headers else None,
+        )
 
 
 def describe_answer(answer: Answer) -> str:
@@ -100,6 +107,16 @@ def describe_answer(answer: Answer) -> str:
     except ValueError:
         return answer.body.decode("utf-8", errors="replace")[:500]
     return json.dumps(doc, sort_keys=True)[:500]
+
+
+def stored_id(answer: Answer) -> int | None:
+    """The snapshot id a real Plimsoll server answers 200/201 with; None for anything else (a portal's HTML page)."""
+    try:
+        doc = json.loads(answer.body)
+    except ValueError:
+        return None
+    snapshot_id = doc.get("id") if isinstance(doc, dict) else None
+    return snapshot_id if isinstance(snapshot_id, int) and not isinstance(snapshot_id, bool) else None
 
 
 def _reason(exc: BaseException) -> str:
@@ -157,6 +174,14 @@ class Pusher:
         result = PushResult()
         for path in self.spool.pending():
             answer = self.send_one(path)
+            if answer.status in DELIVERED and stored_id(answer) is None:
+                # Not Plimsoll's answer (a captive portal, a proxy's page): the snapshot may not be stored, keep it.
+                what = f"{answer.content_type or 'no Content-Type'}: {describe_answer(answer)[:200]!r}"
+                raise ServerRefused(
+                    f"the server at {self.server} answered {answer.status} for {self.url} without the snapshot id "
+                    f"Plimsoll answers with ({what}); is --server a Plimsoll server, or is a proxy or captive portal "
+                    f"in the way? {path.name} stays spooled"
+                )
             if answer.status in DELIVERED:
                 self.spool.delivered(path)
                 result.delivered.append(path)

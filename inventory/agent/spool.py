@@ -12,6 +12,7 @@ import json
 import os
 import re
 import time
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,48 @@ TMP_PREFIX = ".tmp-"
 STALE_TMP_SECONDS = 3600
 
 
+RFC3339_RE = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}):(?P<second>\d{2})(?:\.(?P<fraction>\d+))?"
+    r"(?:(?P<utc>[Zz])|(?P<sign>[+-])(?P<hours>\d{2}):(?P<minutes>\d{2}))$"
+)
+
+
+class SpoolError(ValueError):
+    """A document that cannot be spooled: it would get a name the spool never sends."""
+
+
+def collected_at_utc(document: Any) -> datetime:
+    """agent.collected_at as a UTC datetime; SpoolError unless it is an RFC 3339 timestamp with date, time, offset."""
+    agent = document.get("agent") if isinstance(document, dict) else None
+    value = agent.get("collected_at") if isinstance(agent, dict) else None
+    if value is None:
+        raise SpoolError("agent.collected_at is missing: a snapshot needs an RFC 3339 agent.collected_at")
+    match = RFC3339_RE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise SpoolError(
+            f"agent.collected_at {value!r} is not an RFC 3339 timestamp (like 2026-12-01T10:00:00Z): "
+            "date, time and offset are all needed"
+        )
+    second = min(int(match["second"]), 59)  # a leap second sorts with the second before it
+    fraction = (match["fraction"] or "").ljust(6, "0")[:6]
+    offset = UTC
+    if not match["utc"]:
+        delta = timedelta(hours=int(match["hours"]), minutes=int(match["minutes"]))
+        offset = timezone(-delta if match["sign"] == "-" else delta)
+    try:
+        local = datetime.fromisoformat(f"{match['date']}T{match['time']}:{second:02d}.{fraction}")
+    except ValueError as exc:
+        raise SpoolError(f"agent.collected_at {value!r} is not a valid date and time: {exc}") from None
+    return local.replace(tzinfo=offset).astimezone(UTC)
+
+
 def spool_name(document: dict[str, Any]) -> str:
     """Names sort in collection order: the compact UTC collected_at, then the document's sha256."""
-    collected_at = str(document["agent"]["collected_at"])
-    digits = re.sub(r"[^0-9]", "", collected_at.split(".")[0])[:14]
-    fraction = (collected_at.split(".", 1)[1] if "." in collected_at else "0").rstrip("Z")
-    fraction = re.sub(r"[^0-9].*$", "", fraction).ljust(6, "0")[:6]
-    return f"{digits[:8]}T{digits[8:14]}.{fraction}Z-{sha256_of(document)}.json"
+    return f"{collected_at_utc(document):%Y%m%dT%H%M%S.%f}Z-{sha256_of(document)}.json"
+
+
+def is_snapshot_name(name: str) -> bool:
+    return NAME_RE.match(name) is not None
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -76,6 +112,16 @@ class Spool:
         if not self.directory.is_dir():
             return []
         return sorted(p for p in self.directory.iterdir() if p.is_file() and NAME_RE.match(p.name))
+
+    def strays(self) -> list[Path]:
+        """Files in the folder that are neither snapshots nor partial writes: never sent, so worth a word."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.directory.iterdir()
+            if p.is_file() and not is_snapshot_name(p.name) and not p.name.startswith(TMP_PREFIX)
+        )
 
     def delivered(self, path: Path) -> None:
         path.unlink(missing_ok=True)

@@ -66,21 +66,35 @@ class FakeNotFound(Exception):
         self.response = type("Response", (), {"status_code": 404})()
 
 
+class FakeAPIError(Exception):
+    """Shaped like docker.errors.APIError: a message and a response with a status_code."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status} Server Error: {message}")
+        self.response = type("Response", (), {"status_code": status})()
+
+
 @dataclass
 class FakeEngine:
-    """Answers the low-level calls the agent makes, from plain dicts; `fail` maps a method name to an exception."""
+    """Answers the low-level calls the agent makes, from plain dicts.
+
+    `fail` maps a method name ("top") or a method and its target ("top:c1") to the exception that call raises;
+    `history_` maps an image id to the history GET /images/{id}/history answers.
+    """
 
     containers_: list[dict[str, Any]] = field(default_factory=list)
     images_: list[dict[str, Any]] = field(default_factory=list)
     info_: dict[str, Any] = field(default_factory=lambda: {"Swarm": {"LocalNodeState": "inactive"}})
     swarm_: dict[str, Any] | None = None
+    history_: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     fail: dict[str, Exception] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
 
-    def _call(self, name: str) -> None:
+    def _call(self, name: str, target: str | None = None) -> None:
         self.calls.append(name)
-        if name in self.fail:
-            raise self.fail[name]
+        for key in (name, f"{name}:{target}"):
+            if key in self.fail:
+                raise self.fail[key]
 
     def info(self) -> dict[str, Any]:
         self._call("info")
@@ -95,14 +109,14 @@ class FakeEngine:
         return [{"Id": c["Id"]} for c in self.containers_] + [{"Id": "gone"}]
 
     def inspect_container(self, container: str) -> dict[str, Any]:
-        self._call("inspect_container")
+        self._call("inspect_container", container)
         for c in self.containers_:
             if c["Id"] == container:
                 return c
         raise FakeNotFound(container)
 
     def top(self, container: str) -> dict[str, Any]:
-        self._call("top")
+        self._call("top", container)
         return {"Titles": ["PID", "CMD"], "Processes": [["1", "sleep"]]}
 
     def images(self) -> list[dict[str, Any]]:
@@ -110,12 +124,12 @@ class FakeEngine:
         return [{"Id": i["Id"]} for i in self.images_]
 
     def inspect_image(self, image: str) -> dict[str, Any]:
-        self._call("inspect_image")
+        self._call("inspect_image", image)
         return next(i for i in self.images_ if i["Id"] == image)
 
     def history(self, image: str) -> list[dict[str, Any]]:
-        self._call("history")
-        return [{"Id": image, "CreatedBy": "/bin/sh -c #(nop) ADD file in /"}]
+        self._call("history", image)
+        return self.history_.get(image, [{"Id": image, "CreatedBy": "/bin/sh -c #(nop) ADD file in /"}])
 
     def networks(self) -> list[dict[str, Any]]:
         self._call("networks")
@@ -167,10 +181,13 @@ class Received:
 
 @dataclass
 class StubServer:
-    """An HTTP server answering POSTs with the next (status, body) from `answers` (repeating the last)."""
+    """An HTTP server answering POSTs with the next (status, body) from `answers` (repeating the last).
+
+    A dict body is sent as JSON; a str body as text/html (what a captive portal or a proxy answers).
+    """
 
     url: str
-    answers: list[tuple[int, dict[str, Any]]]
+    answers: list[tuple[int, dict[str, Any] | str]]
     received: list[Received] = field(default_factory=list)
 
 
@@ -178,7 +195,7 @@ class StubServer:
 def stub_server() -> Iterator[Callable[..., StubServer]]:
     servers: list[ThreadingHTTPServer] = []
 
-    def start(*answers: tuple[int, dict[str, Any]]) -> StubServer:
+    def start(*answers: tuple[int, dict[str, Any] | str]) -> StubServer:
         stub = StubServer("", list(answers))
 
         class Handler(BaseHTTPRequestHandler):
@@ -186,9 +203,10 @@ def stub_server() -> Iterator[Callable[..., StubServer]]:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 stub.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
                 status, payload = stub.answers.pop(0) if len(stub.answers) > 1 else stub.answers[0]
-                data = json.dumps(payload).encode()
+                is_html = isinstance(payload, str)
+                data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html; charset=utf-8" if is_html else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -323,3 +323,56 @@ def test_it_keeps_the_spool_when_both_docker_and_the_server_are_down(
     assert Spool(spool_dir).pending() == [waiting]
     err = capsys.readouterr().err
     assert "cannot reach Docker" in err and "cannot reach the server" in err
+
+
+def test_it_exits_1_and_keeps_the_snapshot_when_a_portal_answers_200_html(
+    tmp_path: Path, token_file: Path, stub_server: Callable[..., StubServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub = stub_server((200, "<html><body>Sign in to continue</body></html>"))
+    spool_dir = tmp_path / "spool"
+    args = ["--server", stub.url, "--token-file", str(token_file), "--spool-dir", str(spool_dir), "--retries", "0"]
+
+    code = cli.main(["push", "--no-collect", str(SAMPLE), *args])
+
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"answered 200 for {stub.url}/api/v1/snapshots/" in err
+    assert "text/html" in err and "Sign in to continue" in err
+    assert len(Spool(spool_dir).pending()) == 1
+
+
+@pytest.mark.parametrize(("agent", "reason"), [({"collected_at": "2026-12-01"}, "not an RFC 3339"), ({}, "missing")])
+def test_it_exits_2_for_a_file_without_an_rfc3339_collected_at(
+    tmp_path: Path, token_file: Path, capsys: pytest.CaptureFixture[str], agent: dict[str, str], reason: str
+) -> None:
+    snapshot = tmp_path / "snap.json"
+    document = json.loads(SAMPLE.read_text())
+    document["agent"] = {**{k: v for k, v in document["agent"].items() if k != "collected_at"}, **agent}
+    snapshot.write_text(json.dumps(document))
+    spool_dir = tmp_path / "spool"
+    args = ["--server", "http://127.0.0.1:9", "--token-file", str(token_file), "--spool-dir", str(spool_dir)]
+
+    code = cli.main(["push", "--no-collect", str(snapshot), *args])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"cannot spool snapshot {snapshot}: agent.collected_at" in err and reason in err
+    assert not any(p.is_file() for p in spool_dir.iterdir())
+
+
+def test_it_reports_files_in_the_spool_it_will_never_send(
+    tmp_path: Path, token_file: Path, stub_server: Callable[..., StubServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub = stub_server((201, {"id": 1, "host": 1, "received_at": "now", "evaluation": "queued"}))
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    stray = spool_dir / "20261201-0123.json"
+    stray.write_text("{}")
+    args = ["--server", stub.url, "--token-file", str(token_file), "--spool-dir", str(spool_dir)]
+
+    code = cli.main(["push", "--no-collect", str(SAMPLE), *args])
+
+    assert code == 0
+    assert f"{stray} is not named like a spooled snapshot" in capsys.readouterr().err
+    assert len(stub.received) == 1
+    assert stray.exists()

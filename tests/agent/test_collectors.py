@@ -2,6 +2,8 @@ import json
 import os
 from typing import Any
 
+import pytest
+
 from inventory.agent.collect.audit import collect_audit
 from inventory.agent.collect.dockerd import collect_dockerd
 from inventory.agent.collect.files import collect_files
@@ -10,7 +12,7 @@ from inventory.agent.errors import ErrorLog
 from inventory.agent.hostfs import HostFS
 from inventory.agent.snapshot import collect_snapshot
 from inventory.snapshot_format import validate_snapshot
-from tests.agent.conftest import FakeEngine, FakeHost
+from tests.agent.conftest import FakeAPIError, FakeEngine, FakeHost, FakeNotFound
 
 DOCKERD_ARGV = ["/usr/bin/dockerd", "-H", "fd://", "--config-file=/etc/docker/custom.json", "--tlscert", "/etc/t/c.pem"]
 
@@ -307,3 +309,117 @@ def test_it_lists_each_engine_call_that_failed_under_its_collector(fake_engine: 
     assert errors["docker.networks"] == "ConnectionError: networks broke"
     assert errors["docker.swarm"].startswith("swarm state unknown")
     assert document["docker"]["containers"] is None
+
+
+def test_it_redacts_secrets_in_image_history(fake_engine: FakeEngine, fake_host: FakeHost) -> None:
+    fake_engine.images_ = [{"Id": "sha256:1", "Config": {"Env": []}}]
+    fake_engine.history_["sha256:1"] = [
+        {"Id": "sha256:1", "CreatedBy": "|1 TOKEN=abc /bin/sh -c make"},
+        {"Id": "<missing>", "CreatedBy": "/bin/sh -c #(nop)  ENV DB_PASSWORD=s3cr3t"},
+        {"Id": "<missing>", "CreatedBy": "ARG PASS=hunter2"},
+    ]
+
+    document = collect_snapshot(fake_engine, host_root=str(fake_host.root))
+
+    history = document["docker"]["images"][0]["history"]
+    text = json.dumps(history)
+    assert "abc" not in text and "s3cr3t" not in text and "hunter2" not in text
+    assert history[0]["CreatedBy"].startswith("|1 TOKEN=<redacted:sha256:")
+    assert history[0]["CreatedBy"].endswith(" /bin/sh -c make")
+    assert history[1]["CreatedBy"].startswith("/bin/sh -c #(nop)  ENV DB_PASSWORD=<redacted:sha256:")
+
+
+def running(container_id: str) -> dict[str, Any]:
+    return {"Id": container_id, "Name": f"/{container_id}", "State": {"Running": True}, "Config": {"Env": []}}
+
+
+def test_a_failed_top_names_its_container_and_keeps_the_others(fake_engine: FakeEngine, fake_host: FakeHost) -> None:
+    fake_engine.containers_ = [running("c1"), running("c2")]
+    fake_engine.fail["top:c1"] = FakeAPIError(500, 'executable file "ps" not found in $PATH')
+
+    document = collect_snapshot(fake_engine, host_root=str(fake_host.root))
+
+    validate_snapshot(document)
+    containers = {c["inspect"]["Id"]: c for c in document["docker"]["containers"]}
+    assert containers["c1"]["top"] is None
+    assert containers["c2"]["top"] is not None
+    errors = [e for e in document["agent"]["errors"] if e["collector"].startswith("docker.")]
+    assert errors == [{"collector": "docker.containers.top", "target": "c1", "error": errors[0]["error"]}]
+    assert '"ps" not found' in errors[0]["error"]
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        FakeAPIError(409, "Container c1 is not running"),
+        FakeAPIError(500, "container state improper: c1 is not running"),
+        FakeNotFound("c1"),
+    ],
+)
+def test_top_of_a_container_that_stopped_meanwhile_is_no_error(
+    fake_engine: FakeEngine, fake_host: FakeHost, exc: Exception
+) -> None:
+    fake_engine.containers_ = [running("c1")]
+    fake_engine.fail["top:c1"] = exc
+
+    document = collect_snapshot(fake_engine, host_root=str(fake_host.root))
+
+    assert document["docker"]["containers"][0]["top"] is None
+    assert not [e for e in document["agent"]["errors"] if e["collector"].startswith("docker.")]
+
+
+def test_a_failed_inspect_names_its_container_or_image_and_leaves_it_out(fake_engine: FakeEngine, fake_host: FakeHost) -> None:
+    fake_engine.containers_ = [running("c1"), running("c2")]
+    fake_engine.images_ = [{"Id": "sha256:1"}, {"Id": "sha256:2"}]
+    fake_engine.fail["inspect_container:c1"] = FakeAPIError(500, "container broke")
+    fake_engine.fail["inspect_image:sha256:2"] = FakeAPIError(500, "image broke")
+
+    document = collect_snapshot(fake_engine, host_root=str(fake_host.root))
+
+    validate_snapshot(document)
+    assert [c["inspect"]["Id"] for c in document["docker"]["containers"]] == ["c2"]
+    assert [i["inspect"]["Id"] for i in document["docker"]["images"]] == ["sha256:1"]
+    errors = {(e["collector"], e.get("target")): e["error"] for e in document["agent"]["errors"]}
+    assert {key for key in errors if key[0].startswith("docker.")} == {("docker.containers", "c1"), ("docker.images", "sha256:2")}
+    assert "container broke" in errors[("docker.containers", "c1")]
+    assert "image broke" in errors[("docker.images", "sha256:2")]
+
+
+def test_a_failed_list_is_recorded_without_a_target(fake_engine: FakeEngine, fake_host: FakeHost) -> None:
+    fake_engine.containers_ = [running("c1")]
+    fake_engine.fail["containers"] = ConnectionError("containers broke")
+    fake_engine.fail["images"] = ConnectionError("images broke")
+
+    document = collect_snapshot(fake_engine, host_root=str(fake_host.root))
+
+    docker_errors = [e for e in document["agent"]["errors"] if e["collector"].startswith("docker.")]
+    assert {e["collector"] for e in docker_errors} == {"docker.containers", "docker.images"}
+    assert all("target" not in e for e in docker_errors)
+    assert document["docker"]["containers"] is None and document["docker"]["images"] is None
+
+
+def test_docker_group_members_include_users_whose_primary_group_it_is(fake_host: FakeHost) -> None:
+    fake_host.write(
+        "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/bash\n"
+        "alice:x:1000:1000::/home/alice:/bin/sh\n"
+        "ci:x:1001:998::/home/ci:/bin/sh\n"
+        "bob:x:1002:998::/home/bob:/bin/sh\n"
+        "broken line\n",
+    )
+    errors = ErrorLog()
+
+    host = collect_host(HostFS(fake_host.root), errors)
+
+    assert host["groups"] == {"docker": {"gid": 998, "members": ["alice", "bob", "ci"]}}
+    assert errors.entries == []
+
+
+def test_an_unreadable_passwd_file_makes_the_docker_group_unknown(fake_host: FakeHost) -> None:
+    (fake_host.root / "etc/passwd").unlink()
+    errors = ErrorLog()
+
+    host = collect_host(HostFS(fake_host.root), errors)
+
+    assert host["groups"] is None
+    assert [e["collector"] for e in errors.entries] == ["groups"]

@@ -32,7 +32,8 @@ def scripted(*outcomes: int | Exception) -> tuple[Callable[[str, str, bytes], An
         outcome = queue.pop(0) if len(queue) > 1 else queue[0]
         if isinstance(outcome, Exception):
             raise outcome
-        return Answer(outcome, json.dumps({"status": outcome}).encode())
+        body = {"id": 1, "evaluation": "queued"} if outcome in (200, 201) else {"status": outcome}
+        return Answer(outcome, json.dumps(body).encode())
 
     return post, sent
 
@@ -185,3 +186,39 @@ def test_it_does_not_follow_a_redirect_with_the_snapshot(tmp_path: Path, stub_se
 
     assert len(stub.received) == 1
     assert spool.pending() == [path]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["<html><body>Please log in to the guest Wi-Fi</body></html>", {"status": "ok"}, {"id": "7"}, {"id": True}, ""],
+)
+def test_it_keeps_a_snapshot_spooled_when_a_200_is_not_plimsoll_s_answer(
+    tmp_path: Path, stub_server: Callable[..., StubServer], answer: dict[str, Any] | str
+) -> None:
+    spool = Spool(tmp_path)
+    paths = [spool.add(doc(1)), spool.add(doc(2))]
+    stub = stub_server((200, answer))
+    p = Pusher(stub.url, "t", spool, retries=0)
+
+    with pytest.raises(ServerRefused) as raised:
+        p.push_all()
+
+    message = str(raised.value)
+    assert f"{stub.url}/api/v1/snapshots/" in message and "answered 200" in message
+    assert "without the snapshot id" in message and paths[0].name in message
+    if isinstance(answer, str):
+        assert "text/html" in message
+    assert spool.pending() == paths
+    assert len(stub.received) == 1
+
+
+def test_it_deletes_a_snapshot_once_the_server_answers_with_its_id(
+    tmp_path: Path, stub_server: Callable[..., StubServer]
+) -> None:
+    spool = Spool(tmp_path)
+    spool.add(doc(1))
+    stub = stub_server((201, {"id": 42, "host": 1, "received_at": "now", "evaluation": "queued"}))
+
+    result = Pusher(stub.url, "t", spool, retries=0).push_all()
+
+    assert len(result.delivered) == 1 and spool.pending() == []

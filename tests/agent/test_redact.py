@@ -1,6 +1,18 @@
 import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
 
-from inventory.agent.redact import redact_container, redact_env, redact_image, redact_service, without_join_tokens
+import pytest
+
+from inventory.agent.redact import (
+    redact_container,
+    redact_env,
+    redact_history,
+    redact_image,
+    redact_service,
+    without_join_tokens,
+)
 
 
 def sha(value: str) -> str:
@@ -57,3 +69,75 @@ def test_it_redacts_swarm_service_env_and_drops_join_tokens() -> None:
     assert redacted["Spec"]["TaskTemplate"]["ContainerSpec"] == {"Env": [f"PW=<redacted:sha256:{sha('p')}>"], "Image": "i"}
     assert redacted["Spec"]["Name"] == "web"
     assert without_join_tokens({"ID": "x", "JoinTokens": {"Worker": "SWMTKN-1-abc"}}) == {"ID": "x"}
+
+
+def red(value: str) -> str:
+    return f"<redacted:sha256:{sha(value)}>"
+
+
+@pytest.mark.parametrize(
+    ("created_by", "expected"),
+    [
+        ("/bin/sh -c #(nop) ENV DB_PASSWORD=s3cr3t", f"/bin/sh -c #(nop) ENV DB_PASSWORD={red('s3cr3t')}"),
+        (
+            '/bin/sh -c #(nop)  ENV A=1 B="two words" PATH=/usr/bin:/bin',
+            f"/bin/sh -c #(nop)  ENV A={red('1')} B={red('two words')} PATH={red('/usr/bin:/bin')}",
+        ),
+        ("/bin/sh -c #(nop)  ENV API_KEY some long value", f"/bin/sh -c #(nop)  ENV API_KEY {red('some long value')}"),
+        ("ENV DB_PASSWORD=s3cr3t", f"ENV DB_PASSWORD={red('s3cr3t')}"),
+        ("ARG PASS=x", f"ARG PASS={red('x')}"),
+        ("/bin/sh -c #(nop)  ARG PASS=x", f"/bin/sh -c #(nop)  ARG PASS={red('x')}"),
+        ("ARG VERSION", "ARG VERSION"),
+        ("|1 TOKEN=abc /bin/sh -c make", f"|1 TOKEN={red('abc')} /bin/sh -c make"),
+        (
+            "RUN |2 TOKEN=abc USER=me /bin/sh -c make A=1 # buildkit",
+            f"RUN |2 TOKEN={red('abc')} USER={red('me')} /bin/sh -c make A=1 # buildkit",
+        ),
+        ("/bin/sh -c apk add curl", "/bin/sh -c apk add curl"),
+        ('/bin/sh -c #(nop)  CMD ["/bin/sh"]', '/bin/sh -c #(nop)  CMD ["/bin/sh"]'),
+    ],
+)
+def test_it_redacts_env_arg_and_build_arg_values_in_image_history(created_by: str, expected: str) -> None:
+    history = [{"Id": "sha256:1", "CreatedBy": created_by, "Size": 0}]
+
+    redacted = redact_history(history)
+
+    assert redacted == [{"Id": "sha256:1", "CreatedBy": expected, "Size": 0}]
+    assert redact_history(redacted) == redacted  # idempotent
+    assert history[0]["CreatedBy"] == created_by  # the argument is not changed
+
+
+def test_it_hashes_a_quoted_history_value_like_the_config_env_value() -> None:
+    [layer] = redact_history([{"CreatedBy": '/bin/sh -c #(nop)  ENV PW="a b"'}])
+    [env] = redact_env(["PW=a b"])
+
+    assert layer["CreatedBy"].endswith(env)
+
+
+def test_it_tolerates_odd_history_shapes() -> None:
+    assert redact_history(None) is None
+    assert redact_history([]) == []
+    odd = [None, "text", 3, {"Id": "x"}, {"CreatedBy": None}, {"CreatedBy": ["ENV A=1"]}]
+    assert redact_history(odd) == odd
+
+
+@pytest.mark.parametrize(
+    ("function", "obj"),
+    [
+        (redact_container, {"Id": "c", "Config": {"Env": ["PW=p", "JUSTKEY", 7, None]}}),
+        (redact_container, {"Id": "c", "Config": {"Env": "PW=p"}}),
+        (redact_image, {"Id": "i", "Config": {"Env": ["K=v"]}, "ContainerConfig": None}),
+        (redact_service, {"ID": "s", "Spec": {"TaskTemplate": {"ContainerSpec": {"Env": ["PW=p"]}}}, "PreviousSpec": None}),
+    ],
+)
+def test_every_redaction_is_idempotent(function: Callable[[Any], Any], obj: dict[str, Any]) -> None:
+    once = function(obj)
+
+    assert function(once) == once
+    assert "=p" not in json.dumps(once) and '"v"' not in json.dumps(once)
+
+
+@pytest.mark.parametrize("function", [redact_container, redact_image, redact_service, without_join_tokens])
+@pytest.mark.parametrize("obj", [None, [], "text", {}, {"Config": None}, {"Config": []}, {"Spec": {"TaskTemplate": None}}])
+def test_redaction_tolerates_odd_shapes(function: Callable[[Any], Any], obj: Any) -> None:
+    assert function(obj) == obj

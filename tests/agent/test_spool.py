@@ -8,7 +8,7 @@ import pytest
 
 from inventory.agent import spool as spool_module
 from inventory.agent.snapshot import canonical_bytes, sha256_of
-from inventory.agent.spool import Spool, spool_name, write_atomic
+from inventory.agent.spool import Spool, SpoolError, spool_name, write_atomic
 
 
 def doc(collected_at: str, n: int = 0) -> dict[str, Any]:
@@ -99,3 +99,49 @@ def test_it_moves_a_rejected_snapshot_aside_with_the_server_answer(tmp_path: Pat
     answer = json.loads((tmp_path / "rejected" / path.name.replace(".json", ".answer.json")).read_text())
     assert answer["status"] == 400
     assert json.loads(answer["answer"]) == {"error": "invalid"}
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ({"agent": {}}, "agent.collected_at is missing"),
+        ({}, "agent.collected_at is missing"),
+        ({"agent": {"collected_at": "2026-12-01"}}, "not an RFC 3339 timestamp"),
+        ({"agent": {"collected_at": "2026-12-01T10:00:00"}}, "not an RFC 3339 timestamp"),
+        ({"agent": {"collected_at": 1764583200}}, "not an RFC 3339 timestamp"),
+        ({"agent": {"collected_at": "2026-13-01T10:00:00Z"}}, "not a valid date and time"),
+    ],
+)
+def test_it_refuses_to_spool_a_document_without_an_rfc3339_collected_at(
+    tmp_path: Path, document: dict[str, Any], reason: str
+) -> None:
+    spool = Spool(tmp_path)
+
+    with pytest.raises(SpoolError, match=reason) as raised:
+        spool.add(document)
+
+    assert "agent.collected_at" in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "collected_at",
+    ["2026-12-01T11:00:00+01:00", "2026-12-01t10:00:00z", "2026-12-01 05:30:00-04:30", "2026-12-01T10:00:00.0000001Z"],
+)
+def test_it_names_files_by_utc_time_whatever_the_offset(tmp_path: Path, collected_at: str) -> None:
+    path = Spool(tmp_path).add(doc(collected_at))
+
+    assert path.name.startswith("20261201T100000.000000Z-")
+    assert Spool(tmp_path).pending() == [path]
+
+
+def test_it_lists_files_it_will_never_send(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    good = spool.add(doc("2026-12-01T10:00:00Z"))
+    stray = tmp_path / "20261201-abc.json"
+    stray.write_text("{}")
+    (tmp_path / ".tmp-partial.json.123").write_text("{")
+    (tmp_path / "rejected").mkdir()
+
+    assert spool.strays() == [stray]
+    assert spool.pending() == [good]

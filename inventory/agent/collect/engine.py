@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from inventory.agent.errors import ErrorLog, describe
-from inventory.agent.redact import redact_container, redact_image, redact_service, without_join_tokens
+from inventory.agent.redact import (
+    redact_container,
+    redact_history,
+    redact_image,
+    redact_service,
+    without_join_tokens,
+)
 
 
 class EngineAPI(Protocol):
@@ -28,11 +34,21 @@ class EngineAPI(Protocol):
     def secrets(self) -> list[dict[str, Any]]: ...
 
 
+def _status_code(exc: Exception) -> int | None:
+    return getattr(getattr(exc, "response", None), "status_code", None)
+
+
 def _is_not_found(exc: Exception) -> bool:
-    return getattr(getattr(exc, "response", None), "status_code", None) == 404
+    return _status_code(exc) == 404
+
+
+def _is_not_running(exc: Exception) -> bool:
+    """top on a container that stopped (409) or went away (404) since it was inspected: no processes, no error."""
+    return _status_code(exc) in (404, 409) or "is not running" in str(exc).lower()
 
 
 def collect_containers(api: EngineAPI, errors: ErrorLog) -> list[dict[str, Any]]:
+    """A failure of the list raises (the whole set is unknown); one container's failure names it as the target."""
     containers = []
     for summary in api.containers(all=True, quiet=True):
         container_id = summary["Id"]
@@ -40,30 +56,38 @@ def collect_containers(api: EngineAPI, errors: ErrorLog) -> list[dict[str, Any]]
             inspect = api.inspect_container(container_id)
         except Exception as exc:  # noqa: BLE001
             if not _is_not_found(exc):  # removed since the list was taken: not an error
-                errors.add("docker.containers", f"inspect {container_id[:12]}: {describe(exc)}")
+                errors.add("docker.containers", f"inspect: {describe(exc)}", target=container_id)
             continue
         top = None
         if (inspect.get("State") or {}).get("Running"):
             try:
                 top = api.top(container_id)
             except Exception as exc:  # noqa: BLE001
-                errors.add("docker.containers", f"top {container_id[:12]}: {describe(exc)}")
+                if not _is_not_running(exc):
+                    errors.add("docker.containers.top", describe(exc), target=container_id)
         containers.append({"inspect": redact_container(inspect), "top": top})
     return containers
 
 
 def collect_images(api: EngineAPI, errors: ErrorLog) -> list[dict[str, Any]]:
+    """A failure of the list raises; an image that cannot be inspected is left out and named as the target."""
     images = []
     for summary in api.images():
         image_id = summary["Id"]
         try:
             inspect = api.inspect_image(image_id)
-            history = api.history(image_id)
         except Exception as exc:  # noqa: BLE001
             if not _is_not_found(exc):
-                errors.add("docker.images", f"{image_id[:19]}: {describe(exc)}")
+                errors.add("docker.images", f"inspect: {describe(exc)}", target=image_id)
             continue
-        images.append({"inspect": redact_image(inspect), "history": history})
+        history = None
+        try:
+            history = api.history(image_id)
+        except Exception as exc:  # noqa: BLE001
+            if _is_not_found(exc):  # removed since it was inspected
+                continue
+            errors.add("docker.images", f"history: {describe(exc)}", target=image_id)
+        images.append({"inspect": redact_image(inspect), "history": redact_history(history)})
     return images
 
 

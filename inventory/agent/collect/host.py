@@ -168,13 +168,28 @@ def parse_passwd_file(text: str) -> dict[int, str]:
     return users
 
 
+def parse_passwd_primary_gids(text: str) -> list[tuple[str, int]]:
+    """(user, primary gid) for each well-formed /etc/passwd line."""
+    users = []
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 4 and fields[0] and fields[3].isdigit():
+            users.append((fields[0], int(fields[3])))
+    return users
+
+
 def read_group(fs: HostFS, name: str) -> dict[str, Any] | None:
-    """The group's gid and members as /etc/group lists them (what `getent group` shows), or None if absent."""
+    """The group's gid and members, or None if absent.
+
+    Members are those /etc/group lists plus the users whose primary group it is in /etc/passwd (who are just as
+    much in the group, though `getent group` does not show them), sorted, each once.
+    """
     groups = parse_group_file(fs.read_text("/etc/group"))
     if name not in groups:
         return None
     gid, members = groups[name]
-    return {"gid": gid, "members": members}
+    primary = [user for user, user_gid in parse_passwd_primary_gids(fs.read_text("/etc/passwd")) if user_gid == gid]
+    return {"gid": gid, "members": sorted(set(members) | set(primary))}
 
 
 def decode_proc_net_address(hex_addr: str, ipv6: bool) -> tuple[str, int]:
