@@ -175,6 +175,12 @@ class ImageView:
 _ABSENT = object()
 
 
+def same_object(target: str, object_id: str) -> bool:
+    """Whether an agent error's target names this object: its full id or a prefix of at least 12 characters."""
+    a, b = target.removeprefix("sha256:"), object_id.removeprefix("sha256:")
+    return bool(a and b) and (a == b or (len(a) >= 12 and b.startswith(a)) or (len(b) >= 12 and a.startswith(b)))
+
+
 def normalise_image_ref(ref: str) -> str:
     """`busybox:1` -> `docker.io/library/busybox:1`; a name without a tag gets `:latest`; digests are kept."""
     name, at, digest = ref.partition("@")
@@ -197,11 +203,17 @@ class Context:
         self.policy = policy
         agent = snapshot.get("agent") if isinstance(snapshot.get("agent"), dict) else {}
         errors: dict[str, str] = {}
+        # Entries naming a `target` (a container or image id) say only that one object could not be read.
+        target_errors: dict[str, dict[str, str]] = {}
         for item in agent.get("errors") or ():
             if isinstance(item, dict) and item.get("collector"):
-                name = item["collector"]
-                errors[name] = f"{errors[name]}; {item.get('error')}" if name in errors else str(item.get("error"))
+                name, message = str(item["collector"]), str(item.get("error"))
+                target = item.get("target")
+                table = target_errors.setdefault(name, {}) if target else errors
+                key = str(target) if target else name
+                table[key] = f"{table[key]}; {message}" if key in table else message
         self.errors = errors
+        self.target_errors = target_errors
         self.agent = agent
         self.host: dict[str, Any] | None = snapshot.get("host")
         docker = snapshot.get("docker")
@@ -228,6 +240,22 @@ class Context:
             return None
         failed = [f"{name}: {errors[name]}" for name in collectors if name in errors]
         return f"the agent could not read {'; '.join(failed)}" if failed else None
+
+    def target_gate(self, collectors: tuple[str, ...], target_id: str) -> str | None:
+        """Why the named collectors' data for one container or image is unusable (a targeted agent error), or None."""
+        if not self.target_errors or not target_id:
+            return None
+        failed = [
+            f"{name} for {target}: {message}"
+            for name in collectors
+            for target, message in self.target_errors.get(name, {}).items()
+            if same_object(target, target_id)
+        ]
+        return f"the agent could not read {'; '.join(failed)}" if failed else None
+
+    def unreadable(self, collector: str) -> list[str]:
+        """The ids of the objects the agent reported it could not read from `collector` (targeted errors)."""
+        return sorted(self.target_errors.get(collector, {}))
 
     # -- dockerd -----------------------------------------------------------------------------------------------
     def daemon(self) -> DaemonConfig:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 BENCHMARK = "cis-docker-1.6.0"
-ENGINE_VERSION = "1.0.1"
+ENGINE_VERSION = "1.1.0"
 
 _MISSING = object()
 

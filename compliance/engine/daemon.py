@@ -13,6 +13,7 @@ from compliance.engine.core import (
     Check,
     DataUnavailable,
     Kind,
+    MissingData,
     Scope,
     Verdict,
 )
@@ -78,18 +79,32 @@ def check_aufs(ctx: Context) -> Verdict:
     return PASS, f"the storage driver is {driver}", evidence
 
 
+DOCKER_PORTS = frozenset({2375, 2376})
+
+
+def is_tcp_host(value: Any) -> bool:
+    """Whether a -H/hosts value is a TCP address: `tcp://...`, or any address without a scheme (`:2375`, `0.0.0.0:2376`)."""
+    text = str(value).strip()
+    return text.startswith("tcp://") or (bool(text) and "://" not in text)
+
+
 def check_tls(ctx: Context) -> Verdict:
     daemon = ctx.daemon()
     hosts, evidence = daemon.listing("host", "hosts")
-    tcp = [str(h) for h in hosts if str(h).startswith("tcp://")]
-    pid = ctx.snapshot["dockerd"].get("pid")
-    sockets = ctx.host.get("listening_sockets") if isinstance(ctx.host, dict) else None
+    tcp = [str(h).strip() for h in hosts if is_tcp_host(h)]
+    pid = daemon.dockerd.get("pid")
+    # systemd's docker.socket (pid 1) may hold the TCP socket and hand it to dockerd (`-H fd://`).
+    activated = isinstance(daemon.dockerd.get("systemd"), dict) and bool(daemon.dockerd["systemd"].get("docker.socket"))
+    sockets = ctx.need_host("listening_sockets")
+    if sockets is None:
+        raise MissingData("host.listening_sockets")
     listening = [
-        f"{s.get('addr')}:{s.get('port')}" for s in sockets or ()
-        if isinstance(s, dict) and s.get("proto", "").startswith("tcp") and pid is not None and s.get("pid") == pid
+        f"{s.get('addr')}:{s.get('port')}" for s in sockets
+        if isinstance(s, dict) and str(s.get("proto") or "").startswith("tcp")
+        and ((pid is not None and s.get("pid") == pid) or (activated and s.get("pid") == 1 and s.get("port") in DOCKER_PORTS))
     ]  # fmt: skip
     if listening:
-        evidence["host.listening_sockets[pid=dockerd]"] = listening
+        evidence["host.listening_sockets[dockerd or docker.socket]"] = listening
     if not tcp and not listening:
         return PASS, "the daemon does not listen on TCP", evidence
     verify, verify_evidence = daemon.setting("tlsverify", "tlsverify")
@@ -273,9 +288,10 @@ CHECKS: list[Check] = [
           "fail when --insecure-registry or daemon.json insecure-registries names anything beyond loopback"),
     Check("2.6", "No aufs storage driver", HOST, AUTO, ("docker.info",), check_aufs, "not aufs",
           "fail when docker.info.Driver is aufs"),
-    Check("2.7", "TLS client verification on a TCP socket", HOST, AUTO, DAEMON, check_tls,
+    Check("2.7", "TLS client verification on a TCP socket", HOST, AUTO, DAEMON + ("sockets",), check_tls,
           "tlsverify when listening on TCP",
-          "fail when a tcp:// host (argv, daemon.json, or a dockerd TCP socket) lacks tlsverify"),
+          "fail when a TCP host (tcp:// or no scheme, in argv or daemon.json hosts; a TCP socket held by dockerd, or "
+          "by pid 1 on 2375/2376 when docker.socket is present) lacks tlsverify"),
     Check("2.8", "Default ulimits as the site expects", HOST, POLICY, DAEMON, check_default_ulimits,
           "policy.expected_ulimits", "compare --default-ulimit/default-ulimits with policy.expected_ulimits"),
     Check("2.9", "User namespace support", HOST, AUTO, DAEMON, check_userns, "userns-remap set",

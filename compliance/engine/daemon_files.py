@@ -5,6 +5,7 @@ Modes are compared as bitmasks (0622 is *not* "644 or more restrictive"), unlike
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 from typing import Any
 
@@ -55,7 +56,18 @@ def _config_file(ctx: Context) -> Groups:
 
 
 def _registry_certs(ctx: Context) -> Groups:
-    return [[p] for p, f in ctx.files().items() if p.startswith(CERTS_D) and f.get("type", "file") == "file"]
+    files = ctx.files()
+    groups = []
+    for path, entry in files.items():
+        if not path.startswith(CERTS_D):
+            continue
+        kind = entry.get("type", "file")
+        if kind == "link":  # a symlinked certificate counts when it points at a file (or at what was not stat-ed)
+            target = files.get(_link_target(entry))
+            kind = "file" if target is None else target.get("type", "file")
+        if kind in ("file", "link"):
+            groups.append([path])
+    return groups
 
 
 def _tls(name: str, default: str) -> Callable[[Context], Groups]:
@@ -77,7 +89,42 @@ def _entry(ctx: Context, group: list[str]) -> dict[str, Any] | None:
     known = [files[p] for p in group if p in files]
     if not known:
         raise MissingData(f"files[{group[0]}]")
-    return next((f for f in known if f.get("exists")), None)
+    entry = next((f for f in known if f.get("exists")), None)
+    return None if entry is None else _follow(files, entry)
+
+
+MAX_LINKS = 8
+
+
+def _link_target(entry: dict[str, Any]) -> str:
+    """A symlink's target as an absolute path (a relative target is resolved against the link's directory)."""
+    target = str(entry.get("symlink_target") or "")
+    if target and not target.startswith("/"):
+        target = posixpath.join(posixpath.dirname(entry["path"]), target)
+    return posixpath.normpath(target) if target else ""
+
+
+def _follow(files: dict[str, dict[str, Any]], entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The entry of what a symlink points at (the agent stats the target too), with the link's path as `link`."""
+    link = entry["path"]
+    hops = 0
+    while entry.get("type") == "link":
+        target = _link_target(entry)
+        if not target:
+            raise MissingData(f"files[{entry['path']}].symlink_target")
+        hops += 1
+        if hops > MAX_LINKS:
+            raise DataUnavailable(f"{link} is a chain of more than {MAX_LINKS} symlinks", {f"files[{link}].type": "link"})
+        found = files.get(target)
+        if found is None:
+            raise DataUnavailable(
+                f"{link} is a symlink to {target}, which the snapshot does not stat (files[{target}] is missing)",
+                {f"files[{link}].symlink_target": target, f"files[{target}]": None},
+            )
+        if not found.get("exists"):
+            return None
+        entry = found
+    return entry if entry["path"] == link else {**entry, "link": link}
 
 
 def _field(entry: dict[str, Any], key: str) -> Any:
@@ -128,6 +175,9 @@ def file_check(resolve: Callable[[Context], Groups], test: Callable[..., tuple[b
         good: list[str] = []
         for entry in entries:
             ok, seen, text = test(ctx, entry)
+            if entry.get("link"):
+                evidence[f"files[{entry['link']}].symlink_target"] = entry["path"]
+                text = f"{entry['link']} -> {text}"
             evidence.update(seen)
             (good if ok else bad).append(text)
         if bad:

@@ -83,10 +83,20 @@ def evaluate(snapshot: dict[str, Any], policy: Policy | None = None) -> list[Che
         kind, control = str(scope), check.control
         if scope is Scope.CONTAINER:
             for c in targets:
-                status, message, evidence, expected = _run(check, ctx, c)
+                why = ctx.target_gate(check.reads, c.id)
+                if why is not None:
+                    status, message, evidence, expected = ERROR, why, {"agent.errors": why}, check.expected
+                else:
+                    status, message, evidence, expected = _run(check, ctx, c)
                 append(CheckResult(control, kind, c.name, c.id, status, evidence, expected, message, c.state))
         else:
             for image in targets:
-                status, message, evidence, expected = _run(check, ctx, image)
+                # A listed image whose history the agent could not read (history null) is judged from its inspect;
+                # the checks that read history are `error` on their own. Any other targeted error gates the image.
+                why = None if image.history is None else ctx.target_gate(check.reads, image.id)
+                if why is not None:
+                    status, message, evidence, expected = ERROR, why, {"agent.errors": why}, check.expected
+                else:
+                    status, message, evidence, expected = _run(check, ctx, image)
                 append(CheckResult(control, kind, image.name, image.id, status, evidence, expected, message))
     return results

@@ -67,7 +67,10 @@ def check_restart_policy(ctx: Context, c: ContainerView) -> Verdict:
 def check_devices(ctx: Context, c: ContainerView) -> Verdict:
     devices = c.host("Devices") or []
     texts = [f"{d.get('PathOnHost')}:{d.get('PathInContainer')}" if isinstance(d, dict) else str(d) for d in devices]
-    evidence = {"HostConfig.Devices": texts}
+    privileged = c.host("Privileged")
+    evidence = {"HostConfig.Devices": texts, "HostConfig.Privileged": privileged}
+    if privileged:
+        return FAIL, "the container is privileged, which exposes every host device", evidence
     if texts:
         return FAIL, f"host devices are exposed: {', '.join(texts)}", evidence
     return PASS, "no host device is exposed", evidence
@@ -117,7 +120,21 @@ def check_seccomp(ctx: Context, c: ContainerView) -> Verdict:
         return FAIL, "the seccomp profile is disabled (seccomp=unconfined)", evidence
     if privileged:
         return FAIL, "the container is privileged, which disables seccomp", evidence
-    return PASS, "the default or a custom seccomp profile applies", evidence
+    own = [o for o in opts if o.replace(":", "=", 1).startswith("seccomp=")]
+    if own:
+        return PASS, "the container has its own seccomp profile", evidence
+    # No profile of its own: the daemon's default applies, as docker.info.SecurityOptions reports it.
+    if "docker.info" in ctx.errors:
+        raise DataUnavailable(f"the agent could not read docker.info: {ctx.errors['docker.info']}",
+                              {**evidence, "docker.info.SecurityOptions": None})  # fmt: skip
+    options = ctx.security_options()
+    seccomp = [o for o in options if "name=seccomp" in o.split(",")]
+    evidence["docker.info.SecurityOptions"] = seccomp or options
+    if not seccomp:
+        return FAIL, "seccomp is not available to the daemon (no name=seccomp in SecurityOptions)", evidence
+    if any("profile=unconfined" in o.split(",") for o in seccomp):
+        return FAIL, "the daemon's default seccomp profile is unconfined", evidence
+    return PASS, "the daemon's default seccomp profile applies", evidence
 
 
 def manual(message: str) -> Any:
@@ -252,7 +269,7 @@ CHECKS: list[Check] = [
     Check("5.17", "Host IPC namespace not shared", CONTAINER, AUTO, CONTAINERS, namespace_check("IpcMode", "IPC"),
           "IpcMode not host", "fail when HostConfig.IpcMode is host"),
     Check("5.18", "No host devices exposed", CONTAINER, AUTO, CONTAINERS, check_devices, [],
-          "fail when HostConfig.Devices is not empty"),
+          "fail when HostConfig.Devices is not empty, or when privileged"),
     Check("5.19", "Container ulimits as the site expects", CONTAINER, POLICY, CONTAINERS, check_ulimits,
           "policy.expected_ulimits", "compare HostConfig.Ulimits (else daemon defaults) with policy.expected_ulimits"),
     Check("5.20", "No shared mount propagation", CONTAINER, AUTO, CONTAINERS, check_propagation, "private",
@@ -260,7 +277,9 @@ CHECKS: list[Check] = [
     Check("5.21", "Host UTS namespace not shared", CONTAINER, AUTO, CONTAINERS, namespace_check("UTSMode", "UTS"),
           "UTSMode not host", "fail when HostConfig.UTSMode is host"),
     Check("5.22", "Default seccomp profile not disabled", CONTAINER, AUTO, CONTAINERS, check_seccomp,
-          "seccomp not unconfined", "fail on seccomp=unconfined in SecurityOpt, or when privileged"),
+          "seccomp not unconfined",
+          "fail on seccomp=unconfined in SecurityOpt, or when privileged; without a profile of its own, fail when "
+          "docker.info.SecurityOptions has no name=seccomp or has profile=unconfined"),
     Check("5.23", "No privileged docker exec", HOST, MAN, (), manual(
         "review exec sessions (audit logs or docker events) for exec --privileged"), "reviewed",
           "manual: needs an exec event or audit stream"),

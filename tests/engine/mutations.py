@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import posixpath
 from collections.abc import Callable
 from typing import Any
 
@@ -143,3 +144,53 @@ SWARM_MANAGER = chain(
     lambda s: s["docker"]["networks"].append(
         {"Id": "ov1", "Name": "backend", "Driver": "overlay", "Scope": "swarm", "Options": {"encrypted": ""}}),
 )  # fmt: skip
+
+
+def agent_error(collector: str, target: str | None = None, of: str | None = None) -> Mutation:
+    """Add an `agent.errors` entry; `target` names one object by id, `of` one container by name (its id is used)."""
+
+    def mutate(s: dict[str, Any]) -> None:
+        entry: dict[str, Any] = {"collector": collector, "error": "permission denied"}
+        if of is not None:
+            entry["target"] = container(s, of)["inspect"]["Id"]
+        elif target is not None:
+            entry["target"] = target
+        s["agent"]["errors"].append(entry)
+
+    return mutate
+
+
+def drop_container(name: str) -> Mutation:
+    """The agent could not read one container: it is absent from the list, and a targeted error names it."""
+
+    def mutate(s: dict[str, Any]) -> None:
+        item = container(s, name)
+        s["docker"]["containers"].remove(item)
+        s["agent"]["errors"].append(
+            {"collector": "docker.containers", "target": item["inspect"]["Id"], "error": "No such container"}
+        )
+
+    return mutate
+
+
+def listening(port: int, pid: int, comm: str, addr: str = "0.0.0.0") -> Mutation:
+    return lambda s: s["host"]["listening_sockets"].append({"proto": "tcp", "addr": addr, "port": port, "pid": pid, "comm": comm})
+
+
+def drop_unit(unit: str) -> Mutation:
+    return lambda s: s["dockerd"]["systemd"].pop(unit)
+
+
+def symlink(path: str, target: str, stat_target: bool = True, **fields: Any) -> Mutation:
+    """Make `path` a symlink to `target` (relative to its directory, as on disk); the target gets its old stat plus
+    `fields`, unless `stat_target` is False (the agent did not report it)."""
+
+    def mutate(s: dict[str, Any]) -> None:
+        entry = next(f for f in s["files"] if f["path"] == path)
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+        s["files"] = [f for f in s["files"] if f["path"] != resolved]
+        if stat_target:
+            s["files"].append({**entry, **fields, "path": resolved, "symlink_target": None})
+        entry.update(type="link", mode="0777", uid=0, gid=0, owner="root", group="root", symlink_target=target)
+
+    return mutate
