@@ -69,6 +69,12 @@ class _Node:
     order: int = 0
 
 
+MAX_REVISION = 2**31 - 1  # PositiveIntegerField: the largest value every database backend stores
+SLUG_MAX_LENGTH = {
+    "framework": Framework._meta.get_field("slug").max_length,
+    "crosswalk": Crosswalk._meta.get_field("slug").max_length,
+}
+
 # key -> (required, maximum length of a string value, or None when the value is not a string)
 Spec = dict[str, tuple[bool, int | None]]
 FRAMEWORK_KEYS: Spec = {
@@ -193,6 +199,7 @@ def _classify(files: list[_File], problems: list[str]) -> tuple[list[_File], lis
     crosswalks: list[_File] = []
     broken: set[str] = set()
     seen: dict[str, str] = {}
+    slugs: dict[str, dict[str, _File]] = {"framework": {}, "crosswalk": {}}
     for f in files:
         urn = f.data.get("urn")
         match = URN_RE.match(urn) if isinstance(urn, str) else None
@@ -210,14 +217,40 @@ def _classify(files: list[_File], problems: list[str]) -> tuple[list[_File], lis
         if not _check_keys(f.name, "", f.data, keys, problems):
             broken.add(urn)
             continue
+        if not _check_slug(f, slugs[f.type], problems):
+            broken.add(urn)
+            continue
         revision = f.data["revision"]
-        if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
-            problems.append(f"{f.name}: revision must be a positive integer, not {revision!r}")
+        if not isinstance(revision, int) or isinstance(revision, bool) or not 1 <= revision <= MAX_REVISION:
+            problems.append(f"{f.name}: revision must be an integer from 1 to {MAX_REVISION}, not {revision!r}")
             broken.add(urn)
             continue
         f.revision = revision
         (frameworks if f.type == "framework" else crosswalks).append(f)
     return frameworks, crosswalks, broken
+
+
+def _check_slug(f: _File, seen: dict[str, _File], problems: list[str]) -> bool:
+    """The slug (last URN segment) fits its column and names one URN only, in this load and in the database.
+
+    Pages, the API and posture look frameworks up by slug, so two URNs with one slug would make every lookup fail.
+    """
+    model: type[Framework] | type[Crosswalk] = Framework if f.type == "framework" else Crosswalk
+    limit = SLUG_MAX_LENGTH[f.type]
+    where = f"{f.name}: {f.type}.urn {f.urn!r}"
+    if len(f.slug) > limit:
+        problems.append(f"{where} has a slug longer than {limit} characters")
+        return False
+    other = seen.get(f.slug)
+    if other is not None:
+        problems.append(f"{where} has slug {f.slug!r}, already used by {other.urn!r} in {other.name}")
+        return False
+    taken = model.objects.filter(slug=f.slug).exclude(urn=f.urn).values_list("urn", flat=True).first()
+    if taken is not None:
+        problems.append(f"{where} has slug {f.slug!r}, already used by {taken!r}")
+        return False
+    seen[f.slug] = f
+    return True
 
 
 def _check_keys(name: str, where: str, data: Any, keys: Spec, problems: list[str]) -> bool:

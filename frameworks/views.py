@@ -1,16 +1,34 @@
 """HTML pages: the framework list, a framework's requirement tree, and one requirement with its mappings."""
 
 from collections import defaultdict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from compliance.roles import can_read
 from frameworks.models import Framework, Mapping, Requirement
 
 
-@login_required
+def reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """As ReaderRequiredMixin: anonymous visitors log in first; a user with no role gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can_read(request.user):
+            raise PermissionDenied("Your role does not allow this.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@reader_required
 def framework_list(request: HttpRequest) -> HttpResponse:
     frameworks = Framework.objects.filter(is_current=True).annotate(
         requirement_count=Count("requirements"),
@@ -19,7 +37,7 @@ def framework_list(request: HttpRequest) -> HttpResponse:
     return render(request, "frameworks/framework_list.html", {"frameworks": frameworks})
 
 
-@login_required
+@reader_required
 def framework_detail(request: HttpRequest, slug: str) -> HttpResponse:
     framework = get_object_or_404(Framework, slug=slug, is_current=True)
     nodes = list(framework.requirements.all())
@@ -42,7 +60,7 @@ def framework_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "frameworks/framework_detail.html", {"framework": framework, "rows": rows})
 
 
-@login_required
+@reader_required
 def requirement_detail(request: HttpRequest, slug: str, ref_id: str) -> HttpResponse:
     framework = get_object_or_404(Framework, slug=slug, is_current=True)
     requirement = get_object_or_404(Requirement.objects.select_related("parent"), framework=framework, ref_id=ref_id)

@@ -3,8 +3,10 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import admin as auth_admin  # registers the default UserAdmin first, so it can be replaced
+from django.contrib.auth.models import User
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from compliance.audit.choices import AuditAction
 from compliance.audit.models import AuditEvent
@@ -51,3 +53,73 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Never copy a password hash into the trail: record only that it was set or changed.
+_PASSWORD_SET, _PASSWORD_CHANGED, _PASSWORD_UNUSABLE = "(set)", "(changed)", "(unusable)"
+
+
+class AuditedUserAdmin(auth_admin.UserAdmin):
+    """The user admin, with every create, change (roles, superuser, staff, active, password) and deletion audited.
+
+    Groups and permissions are saved in `save_related`, after `save_model`, so the event is recorded there, once the
+    many-to-many fields hold their new values.
+    """
+
+    _M2M = ("groups", "user_permissions")
+
+    def _values(self, user: User) -> dict[str, Any]:
+        names = [f.name for f in user._meta.concrete_fields if not f.primary_key] + list(self._M2M)
+        values = field_values(user, names)
+        values["password"] = _PASSWORD_SET if user.has_usable_password() else _PASSWORD_UNUSABLE
+        return values
+
+    def _changes(self, before: dict[str, Any] | None, user: User, old_hash: str | None) -> dict[str, list[Any]]:
+        after = self._values(user)
+        if before is None:
+            return created(after)
+        changes = diff(before, after)
+        if old_hash is not None and old_hash != user.password and "password" not in changes:
+            changes["password"] = [before["password"], _PASSWORD_CHANGED]
+        return changes
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        stored = User.objects.filter(pk=obj.pk).first() if change and obj.pk else None
+        obj._audit_before = self._values(stored) if stored is not None else None
+        obj._audit_old_hash = stored.password if stored is not None else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before = getattr(user, "_audit_before", None)
+        changes = self._changes(before, user, getattr(user, "_audit_old_hash", None))
+        if before is None:
+            record(AuditAction.CREATE, user, request=request, changes=changes)
+        elif changes:
+            record(AuditAction.CHANGE, user, request=request, changes=changes)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        stored = User.objects.filter(pk=id).first() if request.method == "POST" else None
+        before = self._values(stored) if stored is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if stored is not None and before is not None:
+            user = User.objects.get(pk=stored.pk)
+            changes = self._changes(before, user, stored.password)
+            if changes:
+                record(AuditAction.CHANGE, user, request=request, changes=changes)
+        return response
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        values = self._values(obj)
+        record(AuditAction.DELETE, obj, request=request, changes={k: [v, None] for k, v in values.items()})
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, AuditedUserAdmin)

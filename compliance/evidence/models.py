@@ -93,7 +93,8 @@ class Evidence(models.Model):
         return reverse("evidence:evidence-detail", args=[self.pk])
 
     def is_valid_at(self, at: datetime.datetime) -> bool:
-        return self.collected_at <= at < self.valid_until
+        """As services.valid_evidence: uploaded by `at`, and collected_at <= at < valid_until."""
+        return self.uploaded_at <= at and self.collected_at <= at < self.valid_until
 
     @property
     def is_valid(self) -> bool:

@@ -117,10 +117,16 @@ def record_download(evidence: Evidence, *, by: Any, request: HttpRequest | None 
 
 
 def valid_evidence(at: datetime.datetime) -> list[Evidence]:
-    """Evidence that counts at `at` (collected_at <= at < valid_until), with its requirements and their frameworks
-    prefetched: three queries whatever the number of rows."""
+    """Evidence that counts at `at`: uploaded by then, and collected_at <= at < valid_until.
+
+    Requiring `uploaded_at <= at` keeps an as-of posture what it was: evidence uploaded today with an old collection
+    date counts from today on, never for a past `at`. Its requirements and their frameworks are prefetched: three
+    queries whatever the number of rows.
+    """
     attached = Prefetch("requirements", queryset=Requirement.objects.select_related("framework").order_by("id"))
-    queryset = Evidence.objects.filter(collected_at__lte=at, valid_until__gt=at).select_related("scope_host")
+    queryset = Evidence.objects.filter(
+        uploaded_at__lte=at, collected_at__lte=at, valid_until__gt=at
+    ).select_related("scope_host")
     return list(queryset.prefetch_related(attached).order_by("id"))
 
 

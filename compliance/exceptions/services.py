@@ -64,7 +64,10 @@ def request_exception(*, by: Any, request: HttpRequest | None = None, **fields: 
 
 
 def change_exception(exception_id: int, *, by: Any, request: HttpRequest | None = None, **fields: Any) -> RiskAcceptance:
-    """Change a still-requested exception. Raises NotPermitted, TransitionNotAllowed (not requested) or ValidationError."""
+    """Change a still-requested exception, by its requester only (four eyes: nobody rewrites a request they approve).
+
+    Raises NotPermitted (no manager role, or not the requester), TransitionNotAllowed (not requested) or ValidationError.
+    """
     if not can_manage(by):
         raise NotPermitted("only a security manager or an admin can change an exception")
     unknown = set(fields) - set(EDITABLE_FIELDS)
@@ -72,6 +75,8 @@ def change_exception(exception_id: int, *, by: Any, request: HttpRequest | None 
         raise TypeError(f"not editable: {sorted(unknown)}")
     with transaction.atomic():
         exception = RiskAcceptance.objects.select_for_update().get(pk=exception_id)
+        if exception.requested_by_id != by.pk:
+            raise NotPermitted("only the requester can change their exception")
         current = exception.status_at(timezone.now())
         if current != Status.REQUESTED:
             raise TransitionNotAllowed(current, "change")

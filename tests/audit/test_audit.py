@@ -129,3 +129,81 @@ def test_it_refuses_admin_edits(alice, events):
     assert response.status_code == 403
     assert client.get("/admin/audit/auditevent/add/").status_code == 403
     assert AuditEvent.objects.get(pk=events[0].pk).action == "create"
+
+
+def _admin_client(user: User) -> Client:
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    client = Client()
+    client.force_login(User.objects.get(pk=user.pk))
+    return client
+
+
+def _user_form(user: User, **overrides):  # type: ignore[no-untyped-def]
+    data = {
+        "username": user.username, "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"), "date_joined_1": user.date_joined.strftime("%H:%M:%S.%f"),
+        "initial-date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "initial-date_joined_1": user.date_joined.strftime("%H:%M:%S.%f"),
+        "is_active": "on",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_it_records_role_and_superuser_grants_made_in_the_user_admin(alice, charlie):
+    from django.contrib.auth.models import Group
+
+    client = _admin_client(alice)
+    admin_group = Group.objects.get(name="admin")
+    url = f"/admin/auth/user/{charlie.pk}/change/"
+    assert client.get(url).status_code == 200
+
+    response = client.post(url, _user_form(charlie, groups=[admin_group.pk], is_superuser="on", is_staff="on"))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    charlie.refresh_from_db()
+    assert charlie.is_superuser and charlie.is_staff and list(charlie.groups.all()) == [admin_group]
+    event = AuditEvent.objects.get(action="change", object_id=str(charlie.pk))
+    assert event.actor == alice and event.ip == "127.0.0.1" and event.content_type.model == "user"
+    assert event.changes == {
+        "groups": [[], [admin_group.pk]], "is_superuser": [False, True], "is_staff": [False, True],
+    }
+
+    response = client.post(url, _user_form(charlie, is_active=None))
+    assert response.status_code == 302
+    latest = AuditEvent.objects.filter(action="change", object_id=str(charlie.pk)).latest("id")
+    assert latest.changes == {
+        "groups": [[admin_group.pk], []], "is_superuser": [True, False], "is_staff": [True, False],
+        "is_active": [True, False],
+    }
+
+
+def test_it_records_users_added_and_deleted_in_the_admin_without_their_password(alice):
+    client = _admin_client(alice)
+
+    response = client.post(
+        "/admin/auth/user/add/",
+        {"username": "erin", "password1": "a-Long-pass-phrase-9", "password2": "a-Long-pass-phrase-9", "usable_password": "true"},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    erin = User.objects.get(username="erin")
+    event = AuditEvent.objects.get(action="create", object_id=str(erin.pk))
+    assert event.actor == alice and event.changes["username"] == [None, "erin"]
+    assert event.changes["password"] == [None, "(set)"] and erin.password not in str(event.changes)
+
+    response = client.post(
+        f"/admin/auth/user/{erin.pk}/password/",
+        {"password1": "another-Long-pass-9", "password2": "another-Long-pass-9", "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    changed = AuditEvent.objects.get(action="change", object_id=str(erin.pk))
+    assert changed.changes == {"password": ["(set)", "(changed)"]}
+
+    User.objects.filter(pk=alice.pk).update(is_superuser=True)  # the admin role may not delete users; a superuser may
+    response = client.post(f"/admin/auth/user/{erin.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(username="erin").exists()
+    deleted = AuditEvent.objects.get(action="delete", object_id=str(erin.pk))
+    assert deleted.actor == alice and deleted.changes["username"] == ["erin", None]
+    assert "pbkdf2" not in str(deleted.changes)

@@ -40,6 +40,17 @@ def test_it_counts_from_collection_until_the_end_of_validity(add, web):
         assert Evidence.objects.get(pk=evidence.pk).validity_label == "expired"
 
 
+def test_it_does_not_rewrite_a_past_posture_with_evidence_uploaded_later(add):
+    now = timezone.now()
+    last_month = now - datetime.timedelta(days=30)
+    late = add(collected_at=now - datetime.timedelta(days=60), days=10)
+    assert late.collected_at < last_month < late.uploaded_at
+    assert services.valid_evidence(last_month) == []
+    assert not late.is_valid_at(last_month)
+    assert [e.pk for e in services.valid_evidence(timezone.now())] == [late.pk]
+    assert late.is_valid_at(timezone.now())
+
+
 def test_it_attests_a_cis_recommendation_directly_for_its_scope(add, web, build):
     everywhere = add()
     prod_only = add(scope_selector="env=prod")

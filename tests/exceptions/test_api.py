@@ -160,6 +160,20 @@ def test_it_changes_only_a_requested_exception(client_of, alice, carol, make_exc
     assert RiskAcceptance.objects.get(pk=exception.pk).risk_rating == "low"
 
 
+def test_it_lets_only_the_requester_change_a_requested_exception(client_of, carol, dave, make_exception):
+    exception = make_exception(scope_kind="selector", scope_selector="env=dev")
+    response = client_of(dave).patch(
+        f"{URL}{exception.pk}/", {"scope_selector": "env=prod", "risk_rating": "low"}, format="json"
+    )
+    assert response.status_code == 403 and response.json()["error"] == "permission_denied"
+    unchanged = RiskAcceptance.objects.get(pk=exception.pk)
+    assert unchanged.scope_selector == "env=dev" and unchanged.risk_rating == "medium"
+    assert not AuditEvent.objects.filter(action="change").exists()
+    response = client_of(carol).patch(f"{URL}{exception.pk}/", {"scope_selector": "env=prod"}, format="json")
+    assert response.status_code == 200 and response.json()["scope_selector"] == "env=prod"
+    assert AuditEvent.objects.get(action="change").actor == carol
+
+
 def test_it_never_deletes_an_exception(client_of, alice, make_exception):
     exception = make_exception()
     assert client_of(alice).delete(f"{URL}{exception.pk}/").status_code == 405

@@ -245,3 +245,86 @@ def test_the_command_fails_with_the_reason_and_loads_nothing(catalog_copy: Path,
         call_command("load_frameworks", str(catalog_copy))
 
     assert Framework.objects.count() == 0
+
+
+def test_it_refuses_a_second_urn_with_a_loaded_slug_and_writes_nothing(catalog_copy: Path, edit_yaml: EditYaml) -> None:
+    load_catalogs()
+    before = snapshot()
+    acme = catalog_copy.parent / "acme.yaml"
+    acme.write_bytes((catalog_copy / "pci-dss-4.0.yaml").read_bytes())
+    edit_yaml(acme, lambda d: d.update(urn="urn:acme:framework:pci-dss-4.0"))
+
+    with pytest.raises(CatalogError) as caught:
+        load_catalogs([acme])
+
+    assert (
+        "acme.yaml: framework.urn 'urn:acme:framework:pci-dss-4.0' has slug 'pci-dss-4.0', already used by "
+        "'urn:plimsoll:framework:pci-dss-4.0'"
+    ) in caught.value.problems
+    assert snapshot() == before
+
+
+def test_it_refuses_two_urns_with_one_slug_in_the_same_load(catalog_copy: Path, edit_yaml: EditYaml) -> None:
+    edit_yaml(catalog_copy / "gdpr.yaml", lambda d: d.update(urn="urn:acme:framework:pci-dss-4.0"))
+
+    with pytest.raises(CatalogError) as caught:
+        load_catalogs([catalog_copy])
+
+    assert "has slug 'pci-dss-4.0', already used by" in str(caught.value)
+    assert snapshot() == ([], 0, [], 0)
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "message"),
+    [
+        (
+            "gdpr.yaml",
+            lambda d: d.update(urn="urn:plimsoll:framework:" + "g" * 101),
+            "gdpr.yaml: framework.urn 'urn:plimsoll:framework:" + "g" * 101 + "' has a slug longer than 100 characters",
+        ),
+        (
+            "cis-docker-1.6.0-to-gdpr.yaml",
+            lambda d: d.update(urn="urn:plimsoll:crosswalk:" + "c" * 151),
+            "cis-docker-1.6.0-to-gdpr.yaml: crosswalk.urn 'urn:plimsoll:crosswalk:" + "c" * 151
+            + "' has a slug longer than 150 characters",
+        ),
+        ("gdpr.yaml", lambda d: d.update(urn="urn:x:framework:" + "g" * 190), "gdpr.yaml: urn is longer than 200 characters"),
+        (
+            "gdpr.yaml",
+            lambda d: d.update(revision=2**31),
+            f"gdpr.yaml: revision must be an integer from 1 to {2**31 - 1}, not {2**31}",
+        ),
+        ("gdpr.yaml", lambda d: d.update(revision=0), "gdpr.yaml: revision must be an integer from 1"),
+        ("gdpr.yaml", lambda d: d["requirements"][0].update(ref_id="r" * 65), "requirements[0].ref_id is longer than 64"),
+        ("gdpr.yaml", lambda d: d["requirements"][0].update(title="t" * 301), "requirements[0].title is longer than 300"),
+        ("gdpr.yaml", lambda d: d.update(name="n" * 201), "gdpr.yaml: name is longer than 200 characters"),
+    ],
+)
+def test_it_refuses_values_the_database_cannot_hold(
+    catalog_copy: Path, edit_yaml: EditYaml, file: str, change: Callable[[dict], None], message: str
+) -> None:
+    edit_yaml(catalog_copy / file, change)
+
+    with pytest.raises(CatalogError) as caught:
+        load_catalogs([catalog_copy])
+
+    assert message in str(caught.value)
+    assert snapshot() == ([], 0, [], 0)
+
+
+def test_its_length_limits_are_the_columns_limits() -> None:
+    from frameworks import loader
+
+    for model, keys, renamed in [
+        (Framework, loader.FRAMEWORK_KEYS, {}),
+        (Crosswalk, loader.CROSSWALK_KEYS, {"source_framework": None, "target_framework": None}),
+        (Requirement, loader.REQUIREMENT_KEYS, {"parent": "ref_id"}),
+        (Mapping, loader.MAPPING_KEYS, {"source": None, "target": None}),
+    ]:
+        for key, (_, limit) in keys.items():
+            column = renamed.get(key, key)
+            if column is None or limit is None:
+                continue
+            field = model._meta.get_field(column)
+            assert limit == (field.max_length or limit), (model.__name__, key)
+    assert loader.SLUG_MAX_LENGTH == {"framework": 100, "crosswalk": 150}

@@ -1,5 +1,7 @@
 """The HTML pages under /frameworks/."""
 
+import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from frameworks.loader import LoadReport
@@ -10,6 +12,24 @@ def test_it_sends_anonymous_visitors_to_log_in(catalogs: LoadReport, client: Cli
 
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("url", ["/frameworks/", "/frameworks/pci-dss-4.0/", "/frameworks/cis-docker-1.6.0/2.7/"])
+def test_it_refuses_a_user_without_a_role(catalogs: LoadReport, charlie: User, url: str) -> None:
+    client = Client()
+    client.force_login(charlie)
+
+    response = client.get(url)
+
+    assert response.status_code == 403
+    assert b"PCI DSS" not in response.content
+
+
+def test_it_shows_the_frameworks_to_an_auditor(catalogs: LoadReport, bob: User) -> None:
+    client = Client()
+    client.force_login(bob)
+
+    assert client.get("/frameworks/pci-dss-4.0/").status_code == 200
 
 
 def test_it_lists_frameworks(catalogs: LoadReport, alice_client: Client) -> None:
