@@ -6,7 +6,6 @@ came, so only the fields the server itself relies on are type-checked inside the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -15,10 +14,11 @@ from typing import Any
 
 import orjson
 
+from inventory.agent import redact
+
 SCHEMA_V1 = "plimsoll.snapshot/v1"
 SUPPORTED_SCHEMAS = (SCHEMA_V1,)
 LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,62}$")
-REDACTED_RE = re.compile(r"^<redacted:sha256:[0-9a-f]{64}>$")
 
 
 class SnapshotRejected(Exception):
@@ -260,33 +260,26 @@ def validate_snapshot(document: Any) -> None:
     _docker(_field(document, "docker", dict, "", required=True))
 
 
-def redact_value(value: str) -> str:
-    return f"<redacted:sha256:{hashlib.sha256(value.encode()).hexdigest()}>"
+def redact_snapshot(document: dict[str, Any]) -> None:
+    """Redact, in place, every secret an agent may have left in clear (for agents that do not redact themselves).
 
-
-def redact_env(env: list[str]) -> list[str]:
-    """KEY=VALUE -> KEY=<redacted:sha256:...>; a value the agent already redacted is kept as it is."""
-    out = []
-    for item in env:
-        key, sep, value = item.partition("=")
-        if sep and REDACTED_RE.match(value):
-            out.append(item)
-        else:
-            out.append(f"{key}={redact_value(value if sep else '')}")
-    return out
-
-
-def redact_snapshot(document: dict[str, Any]) -> int:
-    """Redact every container's Config.Env in place; return how many values the agent had left in clear."""
-    cleared = 0
-    for container in document["docker"].get("containers") or ():
-        config = container["inspect"].get("Config")
-        if config and config.get("Env"):
-            env = config["Env"]
-            redacted = redact_env(env)
-            cleared += sum(1 for before, after in zip(env, redacted, strict=True) if before != after)
-            config["Env"] = redacted
-    return cleared
+    The same functions as the agent's (inventory/agent/redact.py), each idempotent: container Config.Env, image
+    Config.Env and ContainerConfig.Env, ENV/ARG/build-arg values in image history, swarm service Env, and no swarm
+    join tokens.
+    """
+    docker = document["docker"]
+    for container in docker.get("containers") or ():
+        container["inspect"] = redact.redact_container(container["inspect"])
+    for image in docker.get("images") or ():
+        image["inspect"] = redact.redact_image(image["inspect"])
+        if "history" in image:
+            image["history"] = redact.redact_history(image["history"])
+    swarm = docker.get("swarm")
+    if isinstance(swarm, dict):
+        if isinstance(swarm.get("inspect"), dict):
+            swarm["inspect"] = redact.without_join_tokens(swarm["inspect"])
+        if isinstance(swarm.get("services"), list):
+            swarm["services"] = [redact.redact_service(service) for service in swarm["services"]]
 
 
 def canonical_bytes(document: Any) -> bytes:

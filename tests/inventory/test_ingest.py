@@ -302,3 +302,23 @@ def test_it_keeps_a_literal_backslash_u_sequence(agent_client, snapshot_doc):
     doc = snapshot_doc()
     doc["docker"]["containers"][0]["inspect"]["Config"]["Labels"] = {"note": "a literal \\u0000 in text"}
     assert post(agent_client, doc).status_code == 201
+
+
+def test_it_redacts_image_env_history_and_swarm_secrets_an_agent_left_in_clear(agent_client, snapshot_doc):
+    doc = snapshot_doc()
+    image = doc["docker"]["images"][0]
+    image["inspect"].setdefault("Config", {})["Env"] = ["IMG_PASSWORD=image-secret-1"]
+    image["history"] = [{"CreatedBy": "/bin/sh -c #(nop)  ENV DB_PASSWORD=history-secret-2", "Id": "x"},
+                        {"CreatedBy": "|1 TOKEN=buildarg-secret-3 /bin/sh -c make", "Id": "y"}]
+    doc["docker"]["swarm"] = {
+        "is_manager": True,
+        "inspect": {"ID": "s", "JoinTokens": {"Worker": "SWMTKN-join-secret-4", "Manager": "SWMTKN-m"}},
+        "nodes": [], "secrets_count": 0,
+        "services": [{"ID": "svc", "Spec": {"TaskTemplate": {"ContainerSpec": {"Env": ["API_KEY=service-secret-5"]}}}}],
+    }
+    response = post(agent_client, doc)
+    assert response.status_code == 201, response.content
+    stored = Snapshot.objects.get().canonical.decode()
+    for secret in ("image-secret-1", "history-secret-2", "buildarg-secret-3", "SWMTKN-join-secret-4", "service-secret-5"):
+        assert secret not in stored, secret
+    assert "DB_PASSWORD=<redacted:sha256:" in stored and "IMG_PASSWORD=<redacted:sha256:" in stored
