@@ -46,6 +46,12 @@ class Framework(models.Model):
                 name="framework_one_current_revision",
                 violation_error_message="Only one revision of a framework can be current.",
             ),
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=Q(is_current=True),
+                name="framework_current_slug_unique",
+                violation_error_message="Pages, posture and the API find a framework by its slug: one current each.",
+            ),
         ]
 
     def __str__(self) -> str:
