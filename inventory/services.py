@@ -19,9 +19,9 @@ from django.utils.dateparse import parse_datetime
 from inventory.bulk import bulk_insert
 from inventory.models import AgentToken, Container, Host, Image, Network, Snapshot
 from inventory.snapshot_format import (
-    LABEL_KEY_RE,
     SnapshotRejected,
     canonical_bytes,
+    check_labels,
     find_nul,
     parse_rfc3339,
     redact_snapshot,
@@ -280,9 +280,7 @@ def parse_labels(value: Any, path: str = "labels") -> dict[str, str]:
     """Labels as {key: value} strings; raises SnapshotRejected naming the bad key (the same rule as agent.labels)."""
     if not isinstance(value, dict):
         raise SnapshotRejected(path, "expected an object of key: value strings")
-    for key, item in value.items():
-        if not isinstance(item, str) or len(item) > 63 or not LABEL_KEY_RE.match(key):
-            raise SnapshotRejected(f"{path}.{key}", "key: letters, digits and _.-/ (at most 63); value: a string of at most 63")
+    check_labels(value, path)
     return dict(value)
 
 

@@ -103,15 +103,21 @@ def _agent(agent: dict[str, Any]) -> None:
 
     _each(_field(agent, "errors", list, "agent"), "agent.errors", error)
     labels = _field(agent, "labels", NULLABLE_OBJECT, "agent")
-    for key, value in (labels or {}).items():
-        if not isinstance(value, str) or len(value) > 63 or not LABEL_KEY_RE.match(key):
-            raise SnapshotRejected(
-                f"agent.labels.{key}", "labels are key=value strings (key: letters, digits, _.-/; value: at most 63 characters)"
-            )
+    if labels:
+        check_labels(labels, "agent.labels")
 
 
 # Identity fields are stored as they are, so they must fit their columns; display fields are cut to fit instead.
 IDENTITY_LIMITS = {"hostname": 255, "machine_id": 128}
+
+
+def check_labels(labels: dict[str, Any], path: str) -> None:
+    """Labels are {key: value} strings, the same rule wherever they come from (agent, admin)."""
+    for key, value in labels.items():
+        if not isinstance(value, str) or len(value) > 63 or not LABEL_KEY_RE.match(key):
+            raise SnapshotRejected(
+                f"{path}.{key}", "labels are key=value strings (key: letters, digits, _.-/; value: at most 63 characters)"
+            )
 
 
 def _host(host: dict[str, Any]) -> None:

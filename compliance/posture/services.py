@@ -302,9 +302,10 @@ def _target_scoped_exceptions(
     rows = list(rows.values("control", "host_id", "snapshot_id", "target_kind", "target_name", "target_id", "target_state"))
     images: dict[tuple[int, str], tuple[str, str]] = {}
     if any(e.scope_kind == ScopeKind.IMAGE for e in scoped):
-        containers = Container.objects.filter(snapshot_id__in={r["snapshot_id"] for r in rows if r["target_kind"] == "container"})
-        for snapshot_id, container_id, *image in containers.values_list("snapshot_id", "container_id", "image", "image_id"):
-            images[(snapshot_id, container_id)] = (image[0], image[1])
+        images = container_images(
+            {r["snapshot_id"] for r in rows if r["target_kind"] == "container"},
+            {r["target_id"] for r in rows if r["target_kind"] == "container"},
+        )
     covered: dict[tuple[str, int, bool], list[int]] = defaultdict(list)
     for row in rows:
         result = SimpleNamespace(control=row["control"], target_kind=row["target_kind"], target_name=row["target_name"],
@@ -316,6 +317,13 @@ def _target_scoped_exceptions(
             stopped = row["target_kind"] == TargetKind.CONTAINER and row["target_state"] != "running"
             covered[(row["control"], host.id, stopped)].append(cover.pk)
     return covered
+
+
+def container_images(snapshot_ids: set[int], container_ids: set[str]) -> dict[tuple[int, str], tuple[str, str]]:
+    """(snapshot id, container id) -> (image reference, image id): what image-scoped exceptions match containers by."""
+    rows = Container.objects.filter(snapshot_id__in=snapshot_ids, container_id__in=container_ids)
+    values = rows.values_list("snapshot_id", "container_id", "image", "image_id")
+    return {(snapshot, container): (image, image_id) for snapshot, container, image, image_id in values}
 
 
 def _counts_here(evidence: Any, hosts: list[Any]) -> bool:

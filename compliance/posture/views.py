@@ -17,10 +17,9 @@ from compliance.exceptions.services import active_exceptions
 from compliance.models import Result
 from compliance.posture.api import parse_as_of, parse_bool
 from compliance.posture.models import Assessment, PostureRecord
-from compliance.posture.services import PostureError, compute_posture
+from compliance.posture.services import PostureError, compute_posture, container_images
 from compliance.roles import ReaderRequiredMixin
 from frameworks.models import Framework
-from inventory.models import Container
 
 DRILL_DOWN_PAGE = 100
 
@@ -82,12 +81,7 @@ class RequirementPostureView(ReaderRequiredMixin, View):
         exceptions = [e for e in active_exceptions(at) if e.control in node.controls]
         counted = [e for e in valid_evidence(at) if e.pk in set(node.evidence)]
         # The container's image, for image-scoped exceptions: the same facts the counts were made from.
-        images = {
-            (snapshot_id, container_id): (image, image_id)
-            for snapshot_id, container_id, image, image_id in Container.objects.filter(
-                snapshot_id__in={r.snapshot_id for r in page}, container_id__in={r.target_id for r in page}
-            ).values_list("snapshot_id", "container_id", "image", "image_id")
-        }
+        images = container_images({r.snapshot_id for r in page}, {r.target_id for r in page})
         for result in page:
             host = hosts.get(result.host_id)
             image = images.get((result.snapshot_id, result.target_id))
