@@ -79,7 +79,8 @@ class RequirementPostureView(ReaderRequiredMixin, View):
         page = Paginator(rows, DRILL_DOWN_PAGE).get_page(request.GET.get("page"))
         at = params["as_of"] or timezone.now()
         exceptions = [e for e in active_exceptions(at) if e.control in node.controls]
-        counted = [e for e in valid_evidence(at) if e.pk in set(node.evidence)]
+        counted_ids, node_controls = set(node.evidence), set(node.controls)
+        counted = [e for e in valid_evidence(at) if e.pk in counted_ids]
         # The container's image, for image-scoped exceptions: the same facts the counts were made from.
         images = container_images({r.snapshot_id for r in page}, {r.target_id for r in page})
         for result in page:
@@ -90,7 +91,7 @@ class RequirementPostureView(ReaderRequiredMixin, View):
             )
             result.attested_by = next(
                 (e for e in counted if result.status == "manual" and e.covers_host(host)
-                 and (result.control in e.cis_ref_ids or not e.cis_ref_ids & set(node.controls))), None
+                 and (result.control in e.cis_ref_ids or not e.cis_ref_ids & node_controls)), None
             )
         checks = [CHECKS_BY_CONTROL[c] for c in node.controls if c in CHECKS_BY_CONTROL]
         return render(request, "posture/requirement.html", {
