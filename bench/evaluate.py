@@ -75,7 +75,7 @@ def main() -> None:
 def with_database(snapshot: dict[str, Any], rounds: int) -> None:
     import os
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plimsoll.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 

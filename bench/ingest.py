@@ -47,7 +47,7 @@ def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str, str]:
     port = free_port()
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
-        [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "compliance.wsgi"],
+        [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "plimsoll.wsgi"],
         env=env, cwd=ROOT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plimsoll.settings")
 os.environ.setdefault("PLIMSOLL_HTTPS", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 

@@ -1,5 +1,1 @@
-"""Plimsoll site package: settings, URLs, the Celery app and the compliance domain."""
-
-from compliance.celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""The compliance domain: the CIS Docker engine, evaluation results, posture, exceptions and evidence."""

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from compliance.audit.admin import AuditedModelAdmin
+from audit.admin import AuditedModelAdmin
 from compliance.engine import Policy, PolicyError
 from compliance.models import Evaluation, SitePolicy
 

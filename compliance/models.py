@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from compliance import lookups  # noqa: F401  (registers field__any)
+from common import lookups  # noqa: F401  (registers field__any)
 from compliance.choices import EvaluationRunStatus, ResultStatus, TargetKind
 
 BENCHMARK = "cis-docker-1.6.0"

@@ -26,6 +26,16 @@ def _mark(snapshot: Snapshot, status: str, error: str = "") -> None:
     snapshot.save(update_fields=["evaluation_status", "evaluation_error", "evaluated_at"])
 
 
+def enqueue_evaluation(snapshot_id: int) -> None:
+    """Queue the judging of a stored snapshot; when the broker is away the snapshot stays queued for evaluate_pending."""
+    from compliance.tasks import evaluate_snapshot
+
+    try:
+        evaluate_snapshot.delay(snapshot_id)
+    except Exception:
+        logger.exception("could not enqueue evaluation of snapshot %s", snapshot_id)
+
+
 def _tallies(run: Evaluation, snapshot: Snapshot, findings: list[CheckResult]) -> list[ControlTally]:
     counts: dict[tuple[str, bool], Counter[str]] = {}
     for f in findings:

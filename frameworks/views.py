@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from compliance.roles import can_read
+from common.roles import can_read
 from frameworks.models import Framework, Mapping, Requirement
 
 

@@ -7,9 +7,9 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from compliance.audit.admin import AuditedModelAdmin
-from compliance.audit.choices import AuditAction
-from compliance.audit.services import created, record
+from audit.admin import AuditedModelAdmin
+from audit.choices import AuditAction
+from audit.services import created, record
 from inventory.models import AgentToken, Host, LabelRule, Snapshot, hash_token
 
 

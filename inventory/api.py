@@ -13,8 +13,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from compliance.api_errors import error_response
-from compliance.roles import AdminRole, AnyRole
+from common.api_errors import error_response
+from common.roles import AdminRole, AnyRole
 from inventory.auth import AgentTokenAuthentication, IsAgent
 from inventory.filters import ContainerFilterSet, HostFilterSet, SnapshotFilterSet
 from inventory.models import Container, Host, Snapshot

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from inventory.bulk import bulk_insert
 from inventory.models import AgentToken, Container, Host, Image, Network, Snapshot
+from inventory.signals import snapshot_stored
 from inventory.snapshot_format import (
     SnapshotRejected,
     canonical_bytes,
@@ -176,14 +177,9 @@ def _update_host(host: Host, document: dict[str, Any], snapshot: Snapshot, agent
     host.save()
 
 
-def enqueue_evaluation(snapshot_id: int) -> None:
-    try:
-        from compliance.tasks import evaluate_snapshot
-
-        evaluate_snapshot.delay(snapshot_id)
-    except Exception:
-        # The snapshot is stored and stays "queued"; `manage.py evaluate_pending` sends it again once the broker is back.
-        logger.exception("could not enqueue evaluation of snapshot %s", snapshot_id)
+def announce_snapshot(snapshot_id: int) -> None:
+    """Tell the listeners (the compliance app queues the evaluation) that a snapshot is stored."""
+    snapshot_stored.send_robust(sender=Snapshot, snapshot_id=snapshot_id)
 
 
 def ingest_snapshot(document: Any, agent: AgentToken | None) -> IngestResult:
@@ -243,7 +239,7 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
         Image.objects.bulk_create([_image_row(snapshot, i, m) for i, m in enumerate(docker.get("images") or [])])
         Network.objects.bulk_create([_network_row(snapshot, i, n) for i, n in enumerate(docker.get("networks") or [])])
         _update_host(host, document, snapshot, agent)
-        transaction.on_commit(lambda: enqueue_evaluation(snapshot.pk), robust=True)
+        transaction.on_commit(lambda: announce_snapshot(snapshot.pk), robust=True)
     return snapshot
 
 
@@ -286,8 +282,8 @@ def parse_labels(value: Any, path: str = "labels") -> dict[str, str]:
 
 def set_host_labels(host_id: int, labels: dict[str, str], *, by: Any, request: Any = None) -> Host:
     """Replace the labels an admin sets on a host; the change is audited."""
-    from compliance.audit.choices import AuditAction
-    from compliance.audit.services import record
+    from audit.choices import AuditAction
+    from audit.services import record
 
     labels = parse_labels(labels)
     with transaction.atomic():

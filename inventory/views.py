@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from compliance.roles import ADMIN, AdminRequiredMixin, ReaderRequiredMixin, user_has_role
+from common.roles import ADMIN, AdminRequiredMixin, ReaderRequiredMixin, user_has_role
 from inventory.filters import HostFilterSet
 from inventory.models import Host, LabelRule, effective_labels
 from inventory.services import set_host_labels

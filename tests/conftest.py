@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from compliance.roles import ADMIN, AUDITOR, SECURITY_MANAGER
+from common.roles import ADMIN, AUDITOR, SECURITY_MANAGER
 from inventory.models import AgentToken
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -96,7 +96,7 @@ def snapshot_doc() -> Callable[..., dict[str, Any]]:
 @pytest.fixture(autouse=True)
 def _tasks_in_process(request: pytest.FixtureRequest) -> Any:
     """Tasks run in-process except in tests marked celery_worker, which use the real broker and a worker."""
-    from compliance.celery import app
+    from plimsoll.celery import app
 
     eager = request.node.get_closest_marker("celery_worker") is None
     before = app.conf.task_always_eager

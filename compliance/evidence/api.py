@@ -18,13 +18,13 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from compliance.api_errors import error_response
+from common.api_errors import error_response
 from compliance.evidence import services
 from compliance.evidence.filetypes import UploadRejected, max_upload_bytes
 from compliance.evidence.filters import EvidenceFilterSet
 from compliance.evidence.models import Evidence
 from compliance.evidence.serializers import EvidenceChangeSerializer, EvidenceSerializer
-from compliance.roles import ReadAnyRoleManageByManagers
+from common.roles import ReadAnyRoleManageByManagers
 from frameworks.models import Requirement
 from inventory.serializers import ErrorSerializer
 

@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 
 from compliance.evidence.choices import EvidenceKind
 from compliance.models import BENCHMARK
-from compliance.scope import Selector, SelectorError, parse_selector
+from common.scope import Selector, SelectorError, parse_selector
 
 
 def evidence_upload_to(instance: Evidence, filename: str) -> str:

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from compliance.audit.services import events_for
+from audit.services import events_for
 from compliance.evidence import services
 from compliance.evidence.api import attachment, evidence_queryset
 from compliance.evidence.choices import EvidenceKind
@@ -20,7 +20,7 @@ from compliance.evidence.filetypes import UploadRejected
 from compliance.evidence.filters import EvidenceFilterSet
 from compliance.evidence.forms import EvidenceForm
 from compliance.evidence.models import Evidence
-from compliance.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
+from common.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
 
 
 class EvidenceListView(ReaderRequiredMixin, ListView):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from compliance.exceptions.choices import RiskAcceptanceStatus, RiskRating, ScopeKind
-from compliance.scope import Selector, SelectorError, parse_selector
+from common.scope import Selector, SelectorError, parse_selector
 
 CONTROL_PATTERN = re.compile(r"^\d+(\.\d+){1,3}$")
 _HEX_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")

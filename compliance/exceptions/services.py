@@ -16,8 +16,8 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from compliance.audit.choices import AuditAction
-from compliance.audit.services import created, diff, field_values, record
+from audit.choices import AuditAction
+from audit.services import created, diff, field_values, record
 from compliance.exceptions.choices import RiskAcceptanceStatus
 from compliance.exceptions.models import (
     ExpiryReminder,
@@ -27,7 +27,7 @@ from compliance.exceptions.models import (
     TransitionNotAllowed,
     stale_after_days,
 )
-from compliance.roles import can_manage
+from common.roles import can_manage
 
 Status = RiskAcceptanceStatus
 

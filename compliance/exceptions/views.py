@@ -13,13 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from compliance.audit.services import events_for
+from audit.services import events_for
 from compliance.exceptions import services
 from compliance.exceptions.choices import RiskAcceptanceStatus, RiskRating, ScopeKind
 from compliance.exceptions.filters import RiskAcceptanceFilterSet
 from compliance.exceptions.forms import DecisionForm, RiskAcceptanceForm
 from compliance.exceptions.models import FourEyesViolation, NotPermitted, RiskAcceptance, TransitionNotAllowed
-from compliance.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
+from common.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
 
 _RELATED = ("requested_by", "approved_by", "rejected_by", "revoked_by", "scope_host")
 

@@ -3,7 +3,7 @@
 from django.db import migrations
 
 from compliance.migrations import _roles
-from compliance.roles import ROLE_PERMISSIONS
+from common.roles import ROLE_PERMISSIONS
 
 
 def create_roles(apps, schema_editor):

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.management import create_permissions
 
-from compliance.roles import ROLE_PERMISSIONS
+from common.roles import ROLE_PERMISSIONS
 
 
 def grant(apps, schema_editor):  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from compliance.audit.admin import AuditedModelAdmin
+from audit.admin import AuditedModelAdmin
 from compliance.posture.models import Assessment, PostureRecord
 
 

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from compliance.api_errors import error_response
+from common.api_errors import error_response
 from compliance.posture.models import Assessment, PostureRecord
 from compliance.posture.serializers import AssessmentSerializer, PostureRecordSerializer, PostureSerializer
 from compliance.posture.services import PostureError, compute_posture

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from compliance.scope import SelectorError, parse_selector
+from common.scope import SelectorError, parse_selector
 
 
 class Assessment(models.Model):

@@ -24,7 +24,7 @@ from compliance.exceptions.choices import ScopeKind
 from compliance.exceptions.services import active_exceptions
 from compliance.models import ControlTally, Result
 from compliance.posture.choices import SEVERITY, RequirementStatus
-from compliance.scope import Selector, parse_selector
+from common.scope import Selector, parse_selector
 from frameworks.models import Framework, Requirement
 from frameworks.services import current_framework, mapped_source_ref_ids
 from inventory.choices import EvaluationStatus

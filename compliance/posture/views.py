@@ -18,7 +18,7 @@ from compliance.models import Result
 from compliance.posture.api import parse_as_of, parse_bool
 from compliance.posture.models import Assessment, PostureRecord
 from compliance.posture.services import PostureError, compute_posture, container_images
-from compliance.roles import ReaderRequiredMixin
+from common.roles import ReaderRequiredMixin
 from frameworks.models import Framework
 
 DRILL_DOWN_PAGE = 100

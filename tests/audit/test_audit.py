@@ -11,8 +11,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from compliance.audit.models import AuditEvent, AuditEventIsImmutable
-from compliance.audit.services import record
+from audit.models import AuditEvent, AuditEventIsImmutable
+from audit.services import record
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ needs_broker = pytest.mark.skipif(
 def test_it_evaluates_an_ingested_snapshot_on_a_real_worker(agent_token, snapshot_doc):
     from celery.contrib.testing.worker import start_worker
 
-    from compliance.celery import app
+    from plimsoll.celery import app
 
     assert not app.conf.task_always_eager, "this test must go through the broker"
     assert settings.PLIMSOLL_BROKER_CONFIGURED, "PLIMSOLL_REQUIRE_BROKER is set but CELERY_BROKER_URL is not"

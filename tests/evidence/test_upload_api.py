@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from compliance.audit.models import AuditEvent
+from audit.models import AuditEvent
 from compliance.evidence.models import Evidence
 from tests.evidence.conftest import HTML, PDF, PNG, docx
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from compliance.exceptions import services
 from compliance.exceptions.models import RiskAcceptance
-from compliance.roles import SECURITY_MANAGER
+from common.roles import SECURITY_MANAGER
 from frameworks.models import Framework, Requirement
 from inventory.models import Host
 

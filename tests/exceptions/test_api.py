@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from compliance.audit.models import AuditEvent
+from audit.models import AuditEvent
 from compliance.exceptions.models import RiskAcceptance
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from compliance.audit.models import AuditEvent
+from audit.models import AuditEvent
 from compliance.exceptions import tasks
 from compliance.exceptions.models import ExpiryReminder, RiskAcceptance
 from compliance.exceptions.services import mark_matched

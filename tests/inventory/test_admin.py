@@ -40,7 +40,7 @@ def test_it_shows_snapshots_read_only(admin_client, agent_token, snapshot_doc):
 
 
 def test_it_records_admin_changes_and_enrolments_in_the_audit_trail(admin_client, agent_token, snapshot_doc):
-    from compliance.audit.models import AuditEvent
+    from audit.models import AuditEvent
 
     host = ingest_snapshot(snapshot_doc(), agent_token[0]).snapshot.host
     admin_client.post("/admin/inventory/agenttoken/add/", {"name": "web-08"})
@@ -60,7 +60,7 @@ def test_it_records_command_line_enrolment_and_revocation():
 
     from django.core.management import call_command
 
-    from compliance.audit.models import AuditEvent
+    from audit.models import AuditEvent
 
     call_command("create_agent_token", "cli-01", stdout=io.StringIO(), stderr=io.StringIO())
     call_command("revoke_agent_token", "cli-01", stdout=io.StringIO())

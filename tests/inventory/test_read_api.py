@@ -118,7 +118,7 @@ def test_it_refuses_a_user_without_a_role(estate, charlie, api_client_for):
 
 
 def test_it_lets_an_admin_set_host_labels_and_audits_it(estate, alice, bob, api_client_for):
-    from compliance.audit.models import AuditEvent
+    from audit.models import AuditEvent
 
     host = estate[0].host
     url = f"/api/v1/hosts/{host.pk}/labels/"

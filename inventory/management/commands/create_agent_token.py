@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from compliance.audit.choices import AuditAction
-from compliance.audit.services import created, record
+from audit.choices import AuditAction
+from audit.services import created, record
 from inventory.models import AgentToken
 
 

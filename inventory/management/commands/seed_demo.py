@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from compliance.roles import ADMIN, AUDITOR, SECURITY_MANAGER
+from common.roles import ADMIN, AUDITOR, SECURITY_MANAGER
 from inventory.models import AgentToken
 from inventory.services import ingest_snapshot
 from inventory.snapshot_format import SnapshotRejected

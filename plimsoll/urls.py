@@ -11,7 +11,7 @@ api_v1 = [
     path("", include("compliance.api_urls")),
     path("", include("compliance.exceptions.api_urls")),
     path("", include("compliance.evidence.api_urls")),
-    path("", include("compliance.audit.api_urls")),
+    path("", include("audit.api_urls")),
     path("", include("compliance.posture.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
@@ -26,8 +26,7 @@ urlpatterns = [
     path("frameworks/", include("frameworks.urls")),
     path("exceptions/", include("compliance.exceptions.urls")),
     path("evidence/", include("compliance.evidence.urls")),
-    path("audit/", include("compliance.audit.urls")),
+    path("audit/", include("audit.urls")),
     path("posture/", include("compliance.posture.urls")),
-    path("", include("compliance.urls_pages")),
     path("", include("inventory.urls")),
 ]

@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plimsoll.settings")
 
 app = Celery("plimsoll")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
-from compliance.audit.choices import AuditAction
+from audit.choices import AuditAction
 
 
 class AuditEventIsImmutable(Exception):

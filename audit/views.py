@@ -8,11 +8,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.views.generic import ListView, View
 
-from compliance.audit.choices import AuditAction
-from compliance.audit.export import csv_response
-from compliance.audit.filters import AuditEventFilterSet
-from compliance.audit.models import AuditEvent
-from compliance.roles import ReaderRequiredMixin
+from audit.choices import AuditAction
+from audit.export import csv_response
+from audit.filters import AuditEventFilterSet
+from audit.models import AuditEvent
+from common.roles import ReaderRequiredMixin
 
 
 class AuditEventListView(ReaderRequiredMixin, ListView):

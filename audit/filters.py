@@ -3,8 +3,8 @@
 import django_filters
 from django.db.models import QuerySet
 
-from compliance.audit.choices import AuditAction
-from compliance.audit.models import AuditEvent
+from audit.choices import AuditAction
+from audit.models import AuditEvent
 
 
 class AuditEventFilterSet(django_filters.FilterSet):

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from compliance.audit.models import AuditEvent
+from audit.models import AuditEvent
 
 COLUMNS = ["id", "timestamp", "actor", "action", "object_type", "object_id", "object", "changes", "ip"]
 

@@ -1,8 +1,8 @@
-"""API routes of compliance.audit, mounted under /api/v1/."""
+"""API routes of audit, mounted under /api/v1/."""
 
 from rest_framework.routers import SimpleRouter
 
-from compliance.audit.api import AuditEventViewSet
+from audit.api import AuditEventViewSet
 
 router = SimpleRouter()
 router.register("audit-log", AuditEventViewSet, basename="audit-log")

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from compliance.audit.models import AuditEvent
+from audit.models import AuditEvent
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "compliance",
     "compliance.exceptions",
     "compliance.evidence",
-    "compliance.audit",
+    "audit",
     "compliance.posture",
 ]
 
@@ -84,8 +84,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "compliance.urls"
-WSGI_APPLICATION = "compliance.wsgi.application"
+ROOT_URLCONF = "plimsoll.urls"
+WSGI_APPLICATION = "plimsoll.wsgi.application"
 
 TEMPLATES = [
     {
@@ -180,15 +180,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["compliance.roles.AnyRole"],
+    "DEFAULT_PERMISSION_CLASSES": ["common.roles.AnyRole"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "compliance.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "compliance.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "common.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -224,7 +224,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 
-# Daily housekeeping, run by `celery -A compliance beat` next to the worker.
+# Daily housekeeping, run by `celery -A plimsoll beat` next to the worker.
 CELERY_BEAT_SCHEDULE = {
     name: {"task": task, "schedule": crontab(hour=hour, minute=minute)}
     for name, task, hour, minute in [

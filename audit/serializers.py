@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from compliance.audit.models import AuditEvent
+from audit.models import AuditEvent
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

@@ -1,8 +1,8 @@
-"""HTML pages of compliance.audit, mounted at /audit/."""
+"""HTML pages of audit, mounted at /audit/."""
 
 from django.urls import path
 
-from compliance.audit import views
+from audit import views
 
 app_name = "audit"
 urlpatterns = [

@@ -8,9 +8,9 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
-from compliance.audit.choices import AuditAction
-from compliance.audit.models import AuditEvent
-from compliance.audit.services import created, diff, field_values, record
+from audit.choices import AuditAction
+from audit.models import AuditEvent
+from audit.services import created, diff, field_values, record
 
 
 class AuditedModelAdmin(admin.ModelAdmin):

@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
-from compliance.audit.choices import AuditAction
-from compliance.audit.services import record
+from audit.choices import AuditAction
+from audit.services import record
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")

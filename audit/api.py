@@ -13,11 +13,11 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from compliance.audit.export import csv_response
-from compliance.audit.filters import AuditEventFilterSet
-from compliance.audit.models import AuditEvent
-from compliance.audit.serializers import AuditEventSerializer
-from compliance.roles import AnyRole
+from audit.export import csv_response
+from audit.filters import AuditEventFilterSet
+from audit.models import AuditEvent
+from audit.serializers import AuditEventSerializer
+from common.roles import AnyRole
 
 
 class CSVRenderer(BaseRenderer):

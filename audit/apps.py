@@ -2,9 +2,9 @@ from django.apps import AppConfig
 
 
 class AuditConfig(AppConfig):
-    name = "compliance.audit"
+    name = "audit"
     label = "audit"
     verbose_name = "Audit"
 
     def ready(self) -> None:
-        from compliance.audit import signals  # noqa: F401  (connects the login receivers)
+        from audit import signals  # noqa: F401  (connects the login receivers)
