@@ -19,12 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api_errors import error_response
+from common.roles import ReadAnyRoleManageByManagers
 from compliance.evidence import services
 from compliance.evidence.filetypes import UploadRejected, max_upload_bytes
 from compliance.evidence.filters import EvidenceFilterSet
 from compliance.evidence.models import Evidence
 from compliance.evidence.serializers import EvidenceChangeSerializer, EvidenceSerializer
-from common.roles import ReadAnyRoleManageByManagers
 from frameworks.models import Requirement
 from inventory.serializers import ErrorSerializer
 

@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from common.scope import Selector, SelectorError, parse_selector
 from compliance.evidence.choices import EvidenceKind
 from compliance.models import BENCHMARK
-from common.scope import Selector, SelectorError, parse_selector
 
 
 def evidence_upload_to(instance: Evidence, filename: str) -> str:

@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from audit.choices import AuditAction
 from audit.services import created, diff, field_values, record
+from common.roles import can_manage, can_read
 from compliance.evidence.choices import EvidenceKind
 from compliance.evidence.filetypes import check_upload
 from compliance.evidence.models import Evidence, EvidenceReminder
 from compliance.exceptions.services import reminder_days
-from common.roles import can_manage, can_read
 from frameworks.models import Requirement
 
 EDITABLE_FIELDS = ["title", "description", "url", "scope_selector", "scope_host", "collected_at", "valid_until", "requirements"]

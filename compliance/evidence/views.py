@@ -13,6 +13,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from audit.services import events_for
+from common.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
 from compliance.evidence import services
 from compliance.evidence.api import attachment, evidence_queryset
 from compliance.evidence.choices import EvidenceKind
@@ -20,7 +21,6 @@ from compliance.evidence.filetypes import UploadRejected
 from compliance.evidence.filters import EvidenceFilterSet
 from compliance.evidence.forms import EvidenceForm
 from compliance.evidence.models import Evidence
-from common.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
 
 
 class EvidenceListView(ReaderRequiredMixin, ListView):

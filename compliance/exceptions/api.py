@@ -15,11 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api_errors import error_response
+from common.roles import ReadAnyRoleManageByManagers
 from compliance.exceptions import services
 from compliance.exceptions.filters import RiskAcceptanceFilterSet
 from compliance.exceptions.models import FourEyesViolation, NotPermitted, RiskAcceptance, TransitionNotAllowed
 from compliance.exceptions.serializers import DecisionSerializer, RiskAcceptanceSerializer
-from common.roles import ReadAnyRoleManageByManagers
 from inventory.serializers import ErrorSerializer
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from compliance.exceptions.choices import RiskAcceptanceStatus, RiskRating, ScopeKind
 from common.scope import Selector, SelectorError, parse_selector
+from compliance.exceptions.choices import RiskAcceptanceStatus, RiskRating, ScopeKind
 
 CONTROL_PATTERN = re.compile(r"^\d+(\.\d+){1,3}$")
 _HEX_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")

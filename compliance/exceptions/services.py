@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from audit.choices import AuditAction
 from audit.services import created, diff, field_values, record
+from common.roles import can_manage
 from compliance.exceptions.choices import RiskAcceptanceStatus
 from compliance.exceptions.models import (
     ExpiryReminder,
@@ -27,7 +28,6 @@ from compliance.exceptions.models import (
     TransitionNotAllowed,
     stale_after_days,
 )
-from common.roles import can_manage
 
 Status = RiskAcceptanceStatus
 

@@ -14,12 +14,12 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from audit.services import events_for
+from common.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
 from compliance.exceptions import services
 from compliance.exceptions.choices import RiskAcceptanceStatus, RiskRating, ScopeKind
 from compliance.exceptions.filters import RiskAcceptanceFilterSet
 from compliance.exceptions.forms import DecisionForm, RiskAcceptanceForm
 from compliance.exceptions.models import FourEyesViolation, NotPermitted, RiskAcceptance, TransitionNotAllowed
-from common.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
 
 _RELATED = ("requested_by", "approved_by", "rejected_by", "revoked_by", "scope_host")
 

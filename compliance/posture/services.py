@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from common.scope import Selector, parse_selector
 from compliance.choices import TargetKind
 from compliance.engine import BENCHMARK
 from compliance.evidence.services import valid_evidence
@@ -24,7 +25,6 @@ from compliance.exceptions.choices import ScopeKind
 from compliance.exceptions.services import active_exceptions
 from compliance.models import ControlTally, Result
 from compliance.posture.choices import SEVERITY, RequirementStatus
-from common.scope import Selector, parse_selector
 from frameworks.models import Framework, Requirement
 from frameworks.services import current_framework, mapped_source_ref_ids
 from inventory.choices import EvaluationStatus

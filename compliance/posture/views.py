@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
+from common.roles import ReaderRequiredMixin
 from compliance.engine import CHECKS_BY_CONTROL
 from compliance.evidence.services import valid_evidence
 from compliance.exceptions.services import active_exceptions
@@ -18,7 +19,6 @@ from compliance.models import Result
 from compliance.posture.api import parse_as_of, parse_bool
 from compliance.posture.models import Assessment, PostureRecord
 from compliance.posture.services import PostureError, compute_posture, container_images
-from common.roles import ReaderRequiredMixin
 from frameworks.models import Framework
 
 DRILL_DOWN_PAGE = 100

@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from common.roles import SECURITY_MANAGER
 from compliance.exceptions import services
 from compliance.exceptions.models import RiskAcceptance
-from common.roles import SECURITY_MANAGER
 from frameworks.models import Framework, Requirement
 from inventory.models import Host
 
