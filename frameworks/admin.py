@@ -1,22 +1,10 @@
 """Admin: catalogs are loaded from YAML with `manage.py load_frameworks`, so the admin only browses them."""
 
-from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from common.admin import ReadOnlyAdmin
 from frameworks.models import Crosswalk, Framework, Mapping, Requirement
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Framework)

@@ -1,22 +1,10 @@
 """Admin: evidence is browsed here; uploads go through the app, so they are checked, hashed and audited."""
 
-from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from common.admin import ReadOnlyAdmin
 from compliance.evidence.models import Evidence, EvidenceReminder
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Evidence)
