@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,18 +17,8 @@ from audit.export import csv_response
 from audit.filters import AuditEventFilterSet
 from audit.models import AuditEvent
 from audit.serializers import AuditEventSerializer
+from common.csv import CSVRenderer
 from common.roles import AnyRole
-
-
-class CSVRenderer(BaseRenderer):
-    """Lets `?format=csv` negotiate; the CSV body itself is streamed by the view. Errors render as JSON text."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        return JSONRenderer().render(data)
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):

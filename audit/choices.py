@@ -10,6 +10,8 @@ class AuditAction(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
     REVOKE = "revoke", "Revoke"
+    # A decision refused by a rule (a requester approving their own exception); what was attempted is in `changes`.
+    DENY = "deny", "Denied"
     UPLOAD = "upload", "Upload"
     DOWNLOAD = "download", "Download"
     REMIND = "remind", "Reminder sent"

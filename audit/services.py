@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from audit.choices import AuditAction
 from audit.models import AuditEvent
 
 
@@ -94,6 +95,11 @@ def record(
         changes=changes or {},
         ip=client_ip(request),
     )
+
+
+def record_reminder(obj: models.Model, reminder: models.Model) -> AuditEvent:
+    """A reminder about `obj` was sent by the system: at which threshold, and to whom."""
+    return record(AuditAction.REMIND, obj, changes=created(field_values(reminder, ["days_before", "recipients"])))
 
 
 def events_for(obj: models.Model) -> QuerySet[AuditEvent]:

@@ -1,20 +1,19 @@
 """Read-only API over the loaded catalogs: frameworks, their requirement trees, crosswalks and mappings (CSV too)."""
 
-import csv
-import io
-import re
 from collections import defaultdict
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.csv import CSVRenderer, csv_rows_response
 from frameworks.filters import CrosswalkFilterSet, FrameworkFilterSet, MappingFilterSet, RequirementFilterSet
 from frameworks.models import Crosswalk, Framework, Mapping, Requirement
 from frameworks.serializers import (
@@ -32,30 +31,6 @@ FRAMEWORK_SLUG_PARAMETER = OpenApiParameter("framework_slug", OpenApiTypes.STR, 
 REVISION_PARAMETER = OpenApiParameter(
     "revision", OpenApiTypes.INT, description="A specific catalog revision; the current one by default."
 )
-
-
-class CSVRenderer(BaseRenderer):
-    """Renders a list of flat rows as CSV for auditors' spreadsheets; an error body becomes one row."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        rows = data if isinstance(data, list) else [data]
-        columns = list(rows[0]) if rows else list(MappingSerializer.Meta.fields)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_cell(row.get(column)) for column in columns])
-        return buffer.getvalue().encode(self.charset)
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A leading formula character would make a spreadsheet evaluate the cell.
-    return f"'{text}" if text[:1] in {"=", "+", "-", "@"} else text
 
 
 class FrameworkViewSet(viewsets.ReadOnlyModelViewSet):
@@ -161,7 +136,7 @@ class CrosswalkViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class MappingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Rows of the current crosswalks; `?format=csv` exports every matching row, unpaginated, as CSV."""
+    """Rows of the current crosswalks; `?format=csv` streams every matching row, unpaginated, as CSV."""
 
     serializer_class = MappingSerializer
     filterset_class = MappingFilterSet
@@ -174,9 +149,12 @@ class MappingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "crosswalk", "source__framework", "target__framework"
         )
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response | StreamingHttpResponse:
         if request.accepted_renderer.format != "csv":
             return super().list(request, *args, **kwargs)
-        rows = self.get_serializer(self.filter_queryset(self.get_queryset()), many=True).data
-        name = re.sub(r"[^A-Za-z0-9._-]", "", request.query_params.get("crosswalk", "")) or "mappings"
-        return Response(rows, headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        columns = list(MappingSerializer.Meta.fields)
+        serializer = self.get_serializer()
+        mappings = self.filter_queryset(self.get_queryset()).iterator(chunk_size=2000)
+        rows = ([row[column] for column in columns] for row in map(serializer.to_representation, mappings))
+        name = request.query_params.get("crosswalk") or "mappings"
+        return csv_rows_response(f"{name}.csv", columns, rows)

@@ -17,4 +17,5 @@ class EvidenceAdmin(ReadOnlyAdmin):
 
 @admin.register(EvidenceReminder)
 class EvidenceReminderAdmin(ReadOnlyAdmin):
-    list_display = ["evidence", "days_before", "sent_at"]
+    list_display = ["subject", "days_before", "sent_at", "recipients"]
+    list_select_related = ["subject"]

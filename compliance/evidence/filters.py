@@ -4,9 +4,9 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from compliance.engine import BENCHMARK
 from compliance.evidence.choices import EvidenceKind
 from compliance.evidence.models import Evidence
-from compliance.models import BENCHMARK
 
 
 class EvidenceFilterSet(django_filters.FilterSet):

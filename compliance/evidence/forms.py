@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from compliance.evidence.choices import EvidenceKind
+from compliance.evidence.models import DESCRIPTION_MAX_LENGTH
 from frameworks.models import Requirement
 from inventory.models import Host
 
@@ -36,7 +37,10 @@ class RequirementKeysField(forms.CharField):
 class EvidenceForm(forms.Form):
     kind = forms.ChoiceField(choices=EvidenceKind.choices)
     title = forms.CharField(max_length=200)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="For a note, the note.")
+    description = forms.CharField(
+        required=False, max_length=DESCRIPTION_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For a note, the note.",
+    )
     file = forms.FileField(required=False, help_text="PDF, PNG, JPEG, text, CSV, JSON or an office document.")
     url = forms.URLField(required=False, max_length=1000, assume_scheme="https")
     requirements = RequirementKeysField(help_text="e.g. cis-docker-1.6.0:5.5 pci-dss-4.0:2.2.1")

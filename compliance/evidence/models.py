@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Collection
 from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from common.reminders import Reminder
 from common.scope import Selector, SelectorError, parse_selector
+from compliance.engine import BENCHMARK
 from compliance.evidence.choices import EvidenceKind
-from compliance.models import BENCHMARK
+
+# A note is its description: room for a thorough note, not for a pasted log (attach that as a file).
+DESCRIPTION_MAX_LENGTH = 10_000
 
 
 def evidence_upload_to(instance: Evidence, filename: str) -> str:
@@ -39,7 +43,10 @@ class Evidence(models.Model):
 
     kind = models.CharField(max_length=8, choices=EvidenceKind.choices)
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, help_text="For a note, the note itself.")
+    description = models.TextField(
+        blank=True, max_length=DESCRIPTION_MAX_LENGTH, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)],
+        help_text="For a note, the note itself.",
+    )
     file = models.FileField(upload_to=evidence_upload_to, blank=True, max_length=255)
     original_name = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=128, blank=True, help_text="Detected from the content, not the name.")
@@ -128,18 +135,9 @@ class Evidence(models.Model):
         return {requirement.pk for requirement in self.requirements.all()}
 
     @property
-    def cis_ref_ids(self) -> set[str]:
-        """ref_ids of the CIS Docker recommendations it is attached to directly; uses the prefetched rows."""
+    def controls(self) -> set[str]:
+        """The CIS Docker recommendations (ref_ids) it is attached to directly; uses the prefetched rows."""
         return {r.ref_id for r in self.requirements.all() if r.framework.slug == BENCHMARK}
-
-    def covers_control(self, cis_ref_id: str, host: Any, via_requirement_ids: Collection[int] = ()) -> bool:
-        """Attests that CIS recommendation for that host: attached to it directly, or to one of `via_requirement_ids`
-        (the framework requirements the caller found mapped to it)."""
-        if not self.covers_host(host):
-            return False
-        if cis_ref_id in self.cis_ref_ids:
-            return True
-        return bool(via_requirement_ids) and not self.requirement_ids.isdisjoint(via_requirement_ids)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -167,23 +165,10 @@ class Evidence(models.Model):
             raise ValidationError(errors)
 
 
-class EvidenceReminder(models.Model):
+class EvidenceReminder(Reminder):
     """A reminder sent to the uploader N days before the evidence stops counting; recorded so each is sent once."""
 
-    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="reminders")
-    days_before = models.PositiveSmallIntegerField()
-    sent_at = models.DateTimeField(default=timezone.now)
-    recipients = models.JSONField(default=list, blank=True)
-
-    class Meta:
-        ordering = ["evidence_id", "-days_before"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["evidence", "days_before"],
-                name="evidencereminder_once_per_threshold",
-                violation_error_message="This reminder was already sent.",
-            )
-        ]
+    subject = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="reminders")
 
     def __str__(self) -> str:
-        return f"{self.days_before}-day reminder for evidence #{self.evidence_id}"
+        return f"{self.days_before}-day reminder for evidence #{self.subject_id}"

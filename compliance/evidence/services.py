@@ -1,6 +1,6 @@
 """Evidence services: upload (checked, hashed, stored through Django's storage), change, validity, reminders.
 
-The posture code reads `valid_evidence(at)` and asks each row `covers_control(cis_ref_id, host)`.
+The posture code reads `valid_evidence(at)`: each row's `controls`, `requirement_ids` and `covers_host(host)`.
 """
 
 from __future__ import annotations
@@ -11,19 +11,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.choices import AuditAction
-from audit.services import created, diff, field_values, record
+from audit.services import created, diff, field_values, record, record_reminder
+from common.reminders import Notice, days_text, send_reminders
 from common.roles import can_manage, can_read
 from compliance.evidence.choices import EvidenceKind
 from compliance.evidence.filetypes import check_upload
-from compliance.evidence.models import Evidence, EvidenceReminder
-from compliance.exceptions.services import reminder_days
+from compliance.evidence.models import Evidence
 from frameworks.models import Requirement
 
 EDITABLE_FIELDS = ["title", "description", "url", "scope_selector", "scope_host", "collected_at", "valid_until", "requirements"]
@@ -130,38 +129,19 @@ def valid_evidence(at: datetime.datetime) -> list[Evidence]:
     return list(queryset.prefetch_related(attached).order_by("id"))
 
 
-def send_evidence_expiry_reminders(now: datetime.datetime | None = None) -> int:
-    """Email uploaders of evidence that stops counting soon; the nearest threshold crossed, each sent once."""
-    now = now or timezone.now()
-    thresholds = reminder_days()
-    if not thresholds:
-        return 0
-    horizon = now + datetime.timedelta(days=thresholds[0])
-    candidates = (
-        Evidence.objects.filter(collected_at__lte=now, valid_until__gt=now, valid_until__lte=horizon)
-        .select_related("uploaded_by")
-        .prefetch_related("reminders")
+def _reminder_notice(evidence: Evidence, days: int) -> Notice:
+    recipients = [evidence.uploaded_by.email] if evidence.uploaded_by.email else []
+    subject = f"[Plimsoll] Evidence \"{evidence.title}\" stops counting in {days_text(days)}"
+    body = (
+        f"The evidence \"{evidence.title}\" ({evidence.scope_display}) is valid until "
+        f"{evidence.valid_until:%Y-%m-%d %H:%M} UTC. After that the results it attests are manual again.\n"
+        f"Upload fresh evidence before then.\n{evidence.get_absolute_url()}\n"
     )
-    sent = 0
-    for evidence in candidates:
-        remaining = evidence.valid_until - now
-        due = min(days for days in thresholds if remaining <= datetime.timedelta(days=days))
-        if any(reminder.days_before <= due for reminder in evidence.reminders.all()):
-            continue
-        recipients = [evidence.uploaded_by.email] if evidence.uploaded_by.email else []
-        try:
-            with transaction.atomic():
-                EvidenceReminder.objects.create(evidence=evidence, days_before=due, sent_at=now, recipients=recipients)
-                if recipients:
-                    subject = f"[Plimsoll] Evidence \"{evidence.title}\" stops counting in {due} day{'s' if due != 1 else ''}"
-                    body = (
-                        f"The evidence \"{evidence.title}\" ({evidence.scope_display}) is valid until "
-                        f"{evidence.valid_until:%Y-%m-%d %H:%M} UTC. After that the results it attests are manual again.\n"
-                        f"Upload fresh evidence before then.\n{evidence.get_absolute_url()}\n"
-                    )
-                    send_mail(subject, body, None, recipients)
-                record(AuditAction.REMIND, evidence, changes={"days_before": [None, due], "recipients": [None, recipients]})
-        except IntegrityError:
-            continue
-        sent += 1
-    return sent
+    return Notice(recipients, subject, body)
+
+
+def send_evidence_expiry_reminders(now: datetime.datetime | None = None) -> int:
+    """Email uploaders of evidence that counts now and stops counting soon; returns the number of reminders sent."""
+    now = now or timezone.now()
+    counting = Evidence.objects.filter(collected_at__lte=now).select_related("uploaded_by", "scope_host")
+    return send_reminders(counting, deadline="valid_until", now=now, notice=_reminder_notice, on_sent=record_reminder)

@@ -17,4 +17,5 @@ class RiskAcceptanceAdmin(ReadOnlyAdmin):
 
 @admin.register(ExpiryReminder)
 class ExpiryReminderAdmin(ReadOnlyAdmin):
-    list_display = ["risk_acceptance", "days_before", "sent_at"]
+    list_display = ["subject", "days_before", "sent_at", "recipients"]
+    list_select_related = ["subject__scope_host"]

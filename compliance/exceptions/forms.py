@@ -2,7 +2,7 @@
 
 from django import forms
 
-from compliance.exceptions.models import RiskAcceptance
+from compliance.exceptions.models import TEXT_MAX_LENGTH, RiskAcceptance
 from compliance.exceptions.services import EDITABLE_FIELDS
 from inventory.models import Host
 
@@ -22,4 +22,4 @@ class RiskAcceptanceForm(forms.ModelForm):
 
 
 class DecisionForm(forms.Form):
-    note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(required=False, max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))

@@ -9,17 +9,22 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from common.reminders import Reminder
 from common.scope import Selector, SelectorError, parse_selector
+from compliance.engine import BENCHMARK
 from compliance.exceptions.choices import RiskAcceptanceStatus, RiskRating, ScopeKind
 
 CONTROL_PATTERN = re.compile(r"^\d+(\.\d+){1,3}$")
 _HEX_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
+# Free text is read by people and mailed in reminders: room for a thorough case, not for a pasted log.
+TEXT_MAX_LENGTH = 10_000
 _DEFAULT_REGISTRY_PREFIXES = ("docker.io/library/", "docker.io/", "index.docker.io/library/", "index.docker.io/", "localhost/")
 
 
@@ -91,8 +96,10 @@ class RiskAcceptance(models.Model):
     scope_container_pattern = models.CharField(max_length=255, blank=True, help_text="Glob on container names, e.g. web-*.")
     scope_image = models.CharField(max_length=512, blank=True, help_text="Image reference (nginx:1.27) or id (sha256:...).")
 
-    justification = models.TextField()
-    compensating_controls = models.TextField(blank=True)
+    justification = models.TextField(max_length=TEXT_MAX_LENGTH, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
+    compensating_controls = models.TextField(
+        blank=True, max_length=TEXT_MAX_LENGTH, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)]
+    )
     risk_rating = models.CharField(max_length=16, choices=RiskRating.choices)
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -102,10 +109,12 @@ class RiskAcceptance(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     rejected_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decision_note = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revocation_reason = models.TextField(blank=True)
+    revocation_reason = models.TextField(
+        blank=True, max_length=TEXT_MAX_LENGTH, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)]
+    )
 
     last_matched_at = models.DateTimeField(null=True, blank=True, help_text="When posture last found a result it covers.")
     stale_since = models.DateTimeField(null=True, blank=True, help_text="Flagged: matched nothing for the stale period.")
@@ -274,7 +283,6 @@ class RiskAcceptance(models.Model):
 
 def is_known_control(ref_id: str) -> bool:
     """True when the CIS Docker catalog lists `ref_id`, or when no CIS Docker catalog is loaded to check against."""
-    from compliance.models import BENCHMARK
     from frameworks.models import Requirement
 
     catalog = Requirement.objects.filter(framework__slug=BENCHMARK, framework__is_current=True)
@@ -288,23 +296,10 @@ def _container_image(result: Any) -> tuple[str, str]:
     return str(reference), str(image_id)
 
 
-class ExpiryReminder(models.Model):
+class ExpiryReminder(Reminder):
     """A reminder sent to an exception's owners N days before it expires; recorded so each is sent once."""
 
-    risk_acceptance = models.ForeignKey(RiskAcceptance, on_delete=models.CASCADE, related_name="reminders")
-    days_before = models.PositiveSmallIntegerField()
-    sent_at = models.DateTimeField(default=timezone.now)
-    recipients = models.JSONField(default=list, blank=True)
-
-    class Meta:
-        ordering = ["risk_acceptance_id", "-days_before"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["risk_acceptance", "days_before"],
-                name="expiryreminder_once_per_threshold",
-                violation_error_message="This reminder was already sent.",
-            )
-        ]
+    subject = models.ForeignKey(RiskAcceptance, on_delete=models.CASCADE, related_name="reminders")
 
     def __str__(self) -> str:
-        return f"{self.days_before}-day reminder for exception #{self.risk_acceptance_id}"
+        return f"{self.days_before}-day reminder for exception #{self.subject_id}"

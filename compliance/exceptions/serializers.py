@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from compliance.exceptions.models import RiskAcceptance
+from compliance.exceptions.models import TEXT_MAX_LENGTH, RiskAcceptance
 from inventory.models import Host
 
 
@@ -38,4 +38,4 @@ class RiskAcceptanceSerializer(serializers.ModelSerializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH)

@@ -6,22 +6,21 @@ The posture code reads `active_exceptions(at)` and calls `mark_matched(ids, at)`
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.choices import AuditAction
-from audit.services import created, diff, field_values, record
+from audit.services import created, diff, field_values, record, record_reminder
+from common.reminders import Notice, days_text, send_reminders
 from common.roles import can_manage
 from compliance.exceptions.choices import RiskAcceptanceStatus
 from compliance.exceptions.models import (
-    ExpiryReminder,
     FourEyesViolation,
     NotPermitted,
     RiskAcceptance,
@@ -40,11 +39,7 @@ DECISION_FIELDS = [
     "status", "approved_by", "approved_at", "rejected_by", "rejected_at", "decision_note", "revoked_by", "revoked_at",
     "revocation_reason",
 ]
-
-
-def reminder_days() -> list[int]:
-    """Days before expiry at which owners are reminded, largest first (PLIMSOLL_EXPIRY_REMINDER_DAYS)."""
-    return sorted({int(d) for d in getattr(settings, "PLIMSOLL_EXPIRY_REMINDER_DAYS", (30, 7, 1))}, reverse=True)
+DECISION_TEXTS = ["decision_note", "revocation_reason"]
 
 
 def request_exception(*, by: Any, request: HttpRequest | None = None, **fields: Any) -> RiskAcceptance:
@@ -91,55 +86,63 @@ def change_exception(exception_id: int, *, by: Any, request: HttpRequest | None 
     return exception
 
 
-def _decide(exception_id: int, by: Any, verb: str, allowed_from: str) -> tuple[RiskAcceptance, dict[str, Any], datetime.datetime]:
-    """Lock the exception and check the role and the state; returns it, its decision fields before, and now."""
+@contextmanager
+def _decision(
+    exception_id: int, by: Any, action: AuditAction, allowed_from: str, request: HttpRequest | None, *, four_eyes: bool = False
+) -> Iterator[tuple[RiskAcceptance, datetime.datetime]]:
+    """The one path of every decision: check the role, lock the exception, check its state and, with `four_eyes`, that
+    `by` is not its requester; yield it and now for the caller to set the decision fields; then validate, save and
+    audit what changed.
+
+    A four-eyes refusal is audited as a denial, committed before FourEyesViolation is raised.
+    """
+    verb = action.value
     if not can_manage(by):
         raise NotPermitted(f"only a security manager or an admin can {verb} an exception")
-    exception = RiskAcceptance.objects.select_for_update().get(pk=exception_id)
-    now = timezone.now()
-    current = exception.status_at(now)
-    if current != allowed_from:
-        raise TransitionNotAllowed(current, verb)
-    return exception, field_values(exception, DECISION_FIELDS), now
-
-
-def _save_decision(exception: RiskAcceptance, before: dict[str, Any], action: str, by: Any, request: HttpRequest | None) -> None:
-    changes = diff(before, field_values(exception, DECISION_FIELDS))
-    exception.save(update_fields=[name for name in DECISION_FIELDS if name in changes])
-    record(action, exception, actor=by, request=request, changes=changes)
+    refusal = None
+    with transaction.atomic():
+        exception = RiskAcceptance.objects.select_for_update().get(pk=exception_id)
+        now = timezone.now()
+        current = exception.status_at(now)
+        if current != allowed_from:
+            raise TransitionNotAllowed(current, verb)
+        if four_eyes and exception.requested_by_id == by.pk:
+            refusal = FourEyesViolation(f"the requester cannot {verb} their own exception")
+            record(AuditAction.DENY, exception, actor=by, request=request,
+                   changes={"action": [None, verb], "reason": [None, str(refusal)]})
+        else:
+            before = field_values(exception, DECISION_FIELDS)
+            yield exception, now
+            # Only the texts the decider typed are checked: the request itself was validated when it was made.
+            exception.clean_fields(exclude=[f.name for f in RiskAcceptance._meta.fields if f.name not in DECISION_TEXTS])
+            changes = diff(before, field_values(exception, DECISION_FIELDS))
+            exception.save(update_fields=[name for name in DECISION_FIELDS if name in changes])
+            record(action, exception, actor=by, request=request, changes=changes)
+    if refusal is not None:
+        raise refusal
 
 
 def approve_exception(exception_id: int, *, by: Any, note: str = "", request: HttpRequest | None = None) -> RiskAcceptance:
     """requested -> approved, by a security manager or admin who is not the requester."""
-    with transaction.atomic():
-        exception, before, now = _decide(exception_id, by, "approve", Status.REQUESTED)
-        if exception.requested_by_id == by.pk:
-            raise FourEyesViolation("the requester cannot approve their own exception")
+    with _decision(exception_id, by, AuditAction.APPROVE, Status.REQUESTED, request, four_eyes=True) as (exception, now):
         exception.status, exception.approved_by, exception.approved_at = Status.APPROVED, by, now
         exception.decision_note = note
-        _save_decision(exception, before, AuditAction.APPROVE, by, request)
     return exception
 
 
 def reject_exception(exception_id: int, *, by: Any, note: str = "", request: HttpRequest | None = None) -> RiskAcceptance:
     """requested -> rejected, by a security manager or admin who is not the requester."""
-    with transaction.atomic():
-        exception, before, now = _decide(exception_id, by, "reject", Status.REQUESTED)
-        if exception.requested_by_id == by.pk:
-            raise FourEyesViolation("the requester cannot decide on their own exception")
+    with _decision(exception_id, by, AuditAction.REJECT, Status.REQUESTED, request, four_eyes=True) as (exception, now):
         exception.status, exception.rejected_by, exception.rejected_at = Status.REJECTED, by, now
         exception.decision_note = note
-        _save_decision(exception, before, AuditAction.REJECT, by, request)
     return exception
 
 
 def revoke_exception(exception_id: int, *, by: Any, reason: str = "", request: HttpRequest | None = None) -> RiskAcceptance:
-    """approved (and unexpired) -> revoked; the covered results fail again at once."""
-    with transaction.atomic():
-        exception, before, now = _decide(exception_id, by, "revoke", Status.APPROVED)
+    """approved (and unexpired) -> revoked, by any security manager or admin; the covered results fail again at once."""
+    with _decision(exception_id, by, AuditAction.REVOKE, Status.APPROVED, request) as (exception, now):
         exception.status, exception.revoked_by, exception.revoked_at = Status.REVOKED, by, now
         exception.revocation_reason = reason
-        _save_decision(exception, before, AuditAction.REVOKE, by, request)
     return exception
 
 
@@ -159,13 +162,10 @@ def mark_matched(exception_ids: Iterable[int], at: datetime.datetime) -> int:
     return RiskAcceptance.objects.filter(newer, pk__in=ids).update(last_matched_at=at, stale_since=None)
 
 
-def _owners(exception: RiskAcceptance) -> list[str]:
+def _reminder_notice(exception: RiskAcceptance, days: int) -> Notice:
     people = [exception.requested_by, exception.approved_by]
-    return sorted({person.email for person in people if person is not None and person.email})
-
-
-def _reminder_text(exception: RiskAcceptance, days: int, now: datetime.datetime) -> tuple[str, str]:
-    subject = f"[Plimsoll] Exception #{exception.pk} for CIS {exception.control} expires in {days} day{'s' if days != 1 else ''}"
+    recipients = sorted({person.email for person in people if person is not None and person.email})
+    subject = f"[Plimsoll] Exception #{exception.pk} for CIS {exception.control} expires in {days_text(days)}"
     body = (
         f"Exception #{exception.pk} for CIS Docker {exception.control} ({exception.scope_display}) expires at "
         f"{exception.expires_at:%Y-%m-%d %H:%M} UTC.\n\n"
@@ -173,43 +173,15 @@ def _reminder_text(exception: RiskAcceptance, days: int, now: datetime.datetime)
         f"When it expires the results it covers fail again. Request a new exception, or fix the finding.\n"
         f"{exception.get_absolute_url()}\n"
     )
-    return subject, body
+    return Notice(recipients, subject, body)
 
 
 def send_expiry_reminders(now: datetime.datetime | None = None) -> int:
-    """Email the owners of approved exceptions that cross a reminder threshold; each threshold is sent once.
-
-    Only the nearest threshold crossed is sent, so an exception approved 5 days before expiry gets the 7-day reminder,
-    never a late 30-day one. Returns the number of reminders sent.
-    """
-    now = now or timezone.now()
-    thresholds = reminder_days()
-    if not thresholds:
-        return 0
-    horizon = now + datetime.timedelta(days=thresholds[0])
-    candidates = (
-        RiskAcceptance.objects.filter(status=Status.APPROVED, expires_at__gt=now, expires_at__lte=horizon)
-        .select_related("requested_by", "approved_by")
-        .prefetch_related("reminders")
+    """Email the owners (requester and approver) of approved exceptions nearing expiry; returns the number sent."""
+    approved = RiskAcceptance.objects.filter(status=Status.APPROVED).select_related("requested_by", "approved_by", "scope_host")
+    return send_reminders(
+        approved, deadline="expires_at", now=now or timezone.now(), notice=_reminder_notice, on_sent=record_reminder
     )
-    sent = 0
-    for exception in candidates:
-        remaining = exception.expires_at - now
-        due = min(days for days in thresholds if remaining <= datetime.timedelta(days=days))
-        if any(reminder.days_before <= due for reminder in exception.reminders.all()):
-            continue
-        recipients = _owners(exception)
-        try:
-            with transaction.atomic():
-                ExpiryReminder.objects.create(risk_acceptance=exception, days_before=due, sent_at=now, recipients=recipients)
-                if recipients:
-                    subject, body = _reminder_text(exception, due, now)
-                    send_mail(subject, body, None, recipients)
-                record(AuditAction.REMIND, exception, changes={"days_before": [None, due], "recipients": [None, recipients]})
-        except IntegrityError:
-            continue  # another run recorded this reminder first
-        sent += 1
-    return sent
 
 
 def flag_stale_exceptions(now: datetime.datetime | None = None) -> int:

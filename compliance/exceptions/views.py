@@ -99,9 +99,10 @@ class DecisionView(ReaderRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         exception = get_object_or_404(RiskAcceptance, pk=pk)
         form = DecisionForm(request.POST)
-        note = form.cleaned_data["note"] if form.is_valid() else ""
+        if not form.is_valid():
+            return self._refuse(request, exception, f"Note: {' '.join(form.errors['note'])}", 400, form)
         try:
-            self.decide(exception.pk, by=request.user, request=request, **{self.text_argument: note})
+            self.decide(exception.pk, by=request.user, request=request, **{self.text_argument: form.cleaned_data["note"]})
         except (FourEyesViolation, NotPermitted) as exc:
             return self._refuse(request, exception, str(exc), 403)
         except TransitionNotAllowed as exc:
@@ -109,10 +110,14 @@ class DecisionView(ReaderRequiredMixin, View):
         messages.success(request, f"Exception #{exception.pk} {self.done}.")
         return redirect(exception)
 
-    def _refuse(self, request: HttpRequest, exception: RiskAcceptance, reason: str, status: int) -> HttpResponse:
+    def _refuse(
+        self, request: HttpRequest, exception: RiskAcceptance, reason: str, status: int, form: DecisionForm | None = None
+    ) -> HttpResponse:
         exception.refresh_from_db()
         context = detail_context(request, exception)
         context["refusal"] = reason
+        if form is not None:
+            context["decision_form"] = form
         return render(request, "exceptions/riskacceptance_detail.html", context, status=status)
 
 

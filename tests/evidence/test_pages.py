@@ -50,6 +50,13 @@ def test_it_rejects_html_dressed_as_a_pdf_in_the_form(carol, catalogs):
     assert not Evidence.objects.exists()
 
 
+def test_it_refuses_an_overlong_description_in_the_form(carol, catalogs):
+    overlong = {**fields("a.pdf", PDF), "kind": "note", "file": "", "description": "x" * 10_001}
+    response = logged_in(carol).post("/evidence/new/", overlong)
+    assert response.status_code == 400 and "at most 10000 characters" in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
 def test_it_keeps_auditors_off_the_form_and_strangers_off_the_list(bob, charlie, catalogs):
     assert logged_in(bob).get("/evidence/new/").status_code == 403
     assert logged_in(bob).post("/evidence/new/", fields("a.pdf", PDF)).status_code == 403

@@ -111,6 +111,7 @@ def test_it_stores_links_and_notes(client_of, carol, catalogs, web):
         ({"requirements": []}, "requirements"),
         ({"kind": "link", "file": None}, "url"),
         ({"kind": "note", "file": None}, "description"),
+        ({"kind": "note", "file": None, "description": "x" * 10_001}, "description"),
         ({"scope_selector": "bad term!"}, "scope_selector"),
         ({"valid_until": "2000-01-01T00:00:00Z"}, "valid_until"),
         ({"collected_at": None}, "collected_at"),
@@ -121,6 +122,13 @@ def test_it_names_the_bad_field(client_of, carol, catalogs, overrides, field):
     assert response.status_code == 400, response.json()
     assert field in response.json()["detail"]
     assert not Evidence.objects.exists()
+
+
+def test_it_refuses_an_overlong_description_in_a_change(client_of, carol, catalogs):
+    evidence_id = client_of(carol).post(URL, form(kind="note", file=None, description="Fine"), format="multipart").json()["id"]
+    response = client_of(carol).patch(f"{URL}{evidence_id}/", {"description": "x" * 10_001}, format="json")
+    assert response.status_code == 400 and "10000" in response.json()["detail"]["description"][0]
+    assert Evidence.objects.get(pk=evidence_id).description == "Fine"
 
 
 def test_it_lets_only_managers_upload_and_only_roles_read(client_of, bob, charlie, catalogs):

@@ -1,4 +1,4 @@
-"""valid_evidence and Evidence.covers_control: what turns a manual result into attested, and when it stops; reminders."""
+"""valid_evidence: which evidence counts when, what it is attached to, and the reminders before it stops counting."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from compliance.evidence import services, tasks
 from compliance.evidence.models import Evidence, EvidenceReminder
 from frameworks.models import Requirement
@@ -51,22 +52,19 @@ def test_it_does_not_rewrite_a_past_posture_with_evidence_uploaded_later(add):
     assert late.is_valid_at(timezone.now())
 
 
-def test_it_attests_a_cis_recommendation_directly_for_its_scope(add, web, build):
-    everywhere = add()
-    prod_only = add(scope_selector="env=prod")
-    one_host = add(scope_host=build)
-    assert everywhere.covers_control("5.5", web) and everywhere.covers_control("5.5", build)
-    assert not everywhere.covers_control("4.1", web)
-    assert prod_only.covers_control("5.5", web) and not prod_only.covers_control("5.5", build)
-    assert one_host.covers_control("5.5", build) and not one_host.covers_control("5.5", web)
-
-
-def test_it_attests_through_a_framework_requirement_the_caller_maps(add, web):
-    evidence = add(keys=("pci-dss-4.0:2.2.1",))
+def test_it_names_the_cis_controls_it_is_attached_to_directly(add):
+    both = add(keys=("cis-docker-1.6.0:5.5", "cis-docker-1.6.0:4.1", "pci-dss-4.0:2.2.1"))
+    pci_only = add(keys=("pci-dss-4.0:2.2.1",))
     pci = Requirement.objects.get(framework__slug="pci-dss-4.0", ref_id="2.2.1")
-    assert evidence.requirement_ids == {pci.pk} and evidence.cis_ref_ids == set()
-    assert not evidence.covers_control("5.5", web)
-    assert evidence.covers_control("5.5", web, via_requirement_ids={pci.pk})
+    assert both.controls == {"5.5", "4.1"}
+    assert pci_only.controls == set() and pci_only.requirement_ids == {pci.pk}
+
+
+def test_it_covers_the_hosts_of_its_scope(add, web, build):
+    everywhere, prod_only, one_host = add(), add(scope_selector="env=prod"), add(scope_host=build)
+    assert everywhere.covers_host(web) and everywhere.covers_host(build)
+    assert prod_only.covers_host(web) and not prod_only.covers_host(build)
+    assert one_host.covers_host(build) and not one_host.covers_host(web)
 
 
 def test_it_reads_valid_evidence_in_a_fixed_number_of_queries(add, web, django_assert_num_queries):
@@ -75,7 +73,7 @@ def test_it_reads_valid_evidence_in_a_fixed_number_of_queries(add, web, django_a
     with django_assert_num_queries(2):
         rows = services.valid_evidence(timezone.now())
         assert len(rows) == 6
-        assert all(e.covers_control("5.5", web) and e.cis_ref_ids == {"5.5"} for e in rows)
+        assert all(e.covers_host(web) and e.controls == {"5.5"} for e in rows)
 
 
 def test_it_reminds_the_uploader_once_per_threshold(add):
@@ -91,4 +89,15 @@ def test_it_reminds_the_uploader_once_per_threshold(add):
     assert days_sent == [5, 28, 34]
     assert [m.to for m in mail.outbox] == [["carol@example.test"]] * 3
     assert "stops counting in 30 days" in mail.outbox[0].subject
-    assert sorted(EvidenceReminder.objects.filter(evidence=evidence).values_list("days_before", flat=True)) == [1, 7, 30]
+    assert sorted(EvidenceReminder.objects.filter(subject=evidence).values_list("days_before", flat=True)) == [1, 7, 30]
+
+
+def test_it_records_a_reminder_to_nobody_when_the_uploader_has_no_email(add, carol):
+    carol.email = ""
+    carol.save()
+    evidence = add(days=3)
+    assert services.send_evidence_expiry_reminders() == 1
+    assert mail.outbox == []
+    assert EvidenceReminder.objects.get(subject=evidence).recipients == []
+    assert AuditEvent.objects.get(action="remind", object_id=str(evidence.pk)).changes["days_before"] == [None, 7]
+    assert services.send_evidence_expiry_reminders() == 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from compliance.exceptions import services
 from compliance.exceptions.models import RiskAcceptance
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +72,29 @@ def test_it_refuses_an_expiry_past_the_maximum(client_of, carol, cis, settings):
     assert client_of(carol).post(URL, payload(expires_at=ok), format="json").status_code == 201
 
 
+@pytest.mark.parametrize("field", ["justification", "compensating_controls"])
+def test_it_refuses_free_text_past_the_limit(client_of, carol, cis, field):
+    response = client_of(carol).post(URL, payload(**{field: "x" * 10_001}), format="json")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid" and "10000" in response.json()["detail"][field][0]
+    assert not RiskAcceptance.objects.exists()
+    assert client_of(carol).post(URL, payload(**{field: "x" * 10_000}), format="json").status_code == 201
+
+
+def test_it_refuses_a_decision_note_past_the_limit(client_of, alice, make_exception):
+    exception = make_exception()
+    for verb in ("approve", "reject"):
+        response = client_of(alice).post(f"{URL}{exception.pk}/{verb}/", {"note": "x" * 10_001}, format="json")
+        assert response.status_code == 400 and "note" in response.json()["detail"]
+    exception.refresh_from_db()
+    assert exception.status == "requested" and exception.decision_note == ""
+    with pytest.raises(ValidationError) as refused:
+        services.approve_exception(exception.pk, by=alice, note="x" * 10_001)
+    assert "decision_note" in refused.value.message_dict
+    assert RiskAcceptance.objects.get(pk=exception.pk).status == "requested"
+    assert not AuditEvent.objects.filter(action__in=["approve", "reject"]).exists()
+
+
 def test_it_refuses_requests_from_auditors_and_reads_from_people_without_a_role(client_of, bob, charlie, cis):
     response = client_of(bob).post(URL, payload(), format="json")
     assert response.status_code == 403 and response.json()["error"] == "permission_denied"
@@ -87,6 +112,11 @@ def test_it_never_lets_the_requester_approve(client_of, carol, make_exception):
     exception.refresh_from_db()
     assert exception.status == "requested" and exception.approved_by is None
     assert not AuditEvent.objects.filter(action__in=["approve", "reject"]).exists()
+    denials = AuditEvent.objects.filter(action="deny", object_id=str(exception.pk)).order_by("id")
+    assert [(e.actor, e.changes["action"][1], e.ip) for e in denials] == [
+        (carol, "approve", "127.0.0.1"), (carol, "reject", "127.0.0.1"),
+    ]
+    assert "cannot approve their own" in denials[0].changes["reason"][1]
 
 
 def test_it_never_lets_an_auditor_approve(client_of, bob, make_exception):

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from compliance.exceptions.models import RiskAcceptance
 
 pytestmark = pytest.mark.django_db
@@ -59,8 +60,10 @@ def test_it_refuses_approval_by_the_requester_on_the_page(carol, make_exception)
     assert "another security manager or admin must decide" in detail and "Approve</button>" not in detail
     response = client.post(f"/exceptions/{exception.pk}/approve/")
     assert response.status_code == 403
-    assert "cannot approve their own" in response.content.decode()
+    assert "cannot approve their own" in response.content.decode() and "Denied" in response.content.decode()
     assert RiskAcceptance.objects.get(pk=exception.pk).status == "requested"
+    denial = AuditEvent.objects.get(action="deny", object_id=str(exception.pk))
+    assert denial.actor == carol and denial.changes["action"] == [None, "approve"]
 
 
 def test_it_refuses_approval_by_an_auditor_on_the_page(bob, make_exception):
@@ -85,6 +88,22 @@ def test_it_approves_rejects_and_revokes_on_the_page(alice, make_exception):
     assert first.status == "revoked" and first.revocation_reason == "fixed"
     history = client.get(f"/exceptions/{first.pk}/").content.decode()
     assert "Approve" in history and "Revoke" in history and "alice" in history
+
+
+def test_it_refuses_an_overlong_note_on_the_page(alice, make_exception):
+    exception = make_exception()
+    response = logged_in(alice).post(f"/exceptions/{exception.pk}/approve/", {"note": "x" * 10_001})
+    assert response.status_code == 400 and "at most 10000 characters" in response.content.decode()
+    assert RiskAcceptance.objects.get(pk=exception.pk).status == "requested"
+
+
+def test_it_refuses_an_overlong_justification_in_the_form(carol, cis):
+    response = logged_in(carol).post("/exceptions/new/", {
+        "control": "5.5", "scope_kind": "all", "justification": "x" * 10_001, "risk_rating": "low",
+        "expires_at": (timezone.now() + datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
+    })
+    assert response.status_code == 400 and "at most 10000 characters" in response.content.decode()
+    assert not RiskAcceptance.objects.exists()
 
 
 def test_it_lists_exceptions_in_a_bounded_number_of_queries(bob, approved, make_exception, web, django_assert_max_num_queries):

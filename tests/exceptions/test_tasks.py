@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from compliance.exceptions import tasks
+from compliance.exceptions import services, tasks
 from compliance.exceptions.models import ExpiryReminder, RiskAcceptance
 from compliance.exceptions.services import mark_matched
 
@@ -32,7 +32,7 @@ def test_it_sends_each_reminder_once_at_30_7_and_1_days(approved):
     assert sorted(sent_on) == [15, 38, 44]
     assert "expires in 30 days" in sent_on[15].subject and "expires in 1 day" in sent_on[44].subject
     assert sorted(sent_on[15].to) == ["alice@example.test", "carol@example.test"]
-    assert sorted(ExpiryReminder.objects.filter(risk_acceptance=exception).values_list("days_before", flat=True)) == [1, 7, 30]
+    assert sorted(ExpiryReminder.objects.filter(subject=exception).values_list("days_before", flat=True)) == [1, 7, 30]
     assert AuditEvent.objects.filter(action="remind", object_id=str(exception.pk)).count() == 3
 
 
@@ -41,6 +41,24 @@ def test_it_sends_only_the_nearest_reminder_for_a_short_exception(approved):
     assert tasks.send_expiry_reminders.delay().get() == 1
     assert len(mail.outbox) == 1 and "7 days" in mail.outbox[0].subject
     assert tasks.send_expiry_reminders.delay().get() == 0
+
+
+def test_it_records_nothing_when_the_email_fails_so_a_retry_sends_it(approved, monkeypatch):
+    exception = approved(expires_at=timezone.now() + datetime.timedelta(days=5))
+
+    def smtp_down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr("common.reminders.send_mail", smtp_down)
+    with pytest.raises(OSError):
+        services.send_expiry_reminders()
+    assert not ExpiryReminder.objects.exists() and not AuditEvent.objects.filter(action="remind").exists()
+    monkeypatch.undo()
+    assert services.send_expiry_reminders() == 1
+    reminder = ExpiryReminder.objects.get()
+    assert reminder.subject == exception and reminder.recipients == ["alice@example.test", "carol@example.test"]
+    event = AuditEvent.objects.get(action="remind")
+    assert event.changes == {"days_before": [None, 7], "recipients": [None, ["alice@example.test", "carol@example.test"]]}
 
 
 def test_it_reminds_nobody_about_requested_or_revoked_exceptions(make_exception, approved, alice):

@@ -34,11 +34,12 @@ def test_it_exports_a_crosswalk_as_csv(catalogs: LoadReport, alice_client: Clien
         response = alice_client.get(
             "/api/v1/mappings/", {"crosswalk": "cis-docker-1.6.0-to-hipaa-security-rule", "format": "csv"}
         )
+        body = b"".join(response.streaming_content).decode()  # the rows are read from the database as they stream
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="cis-docker-1.6.0-to-hipaa-security-rule.csv"' in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == Mapping.objects.filter(crosswalk__slug="cis-docker-1.6.0-to-hipaa-security-rule").count()
     assert len(rows) > 50  # every row, not one page
     assert list(rows[0]) == [
@@ -54,6 +55,18 @@ def test_it_exports_a_crosswalk_as_csv(catalogs: LoadReport, alice_client: Clien
         "provenance",
     ]
     assert {row["target_framework"] for row in rows} == {"hipaa-security-rule"}
+
+
+def test_it_defuses_spreadsheet_formulas_in_the_csv_export(catalogs: LoadReport, alice_client: Client) -> None:
+    mapping = Mapping.objects.filter(crosswalk__slug="cis-docker-1.6.0-to-gdpr").order_by("order").first()
+    formula = '=HYPERLINK("http://evil")'
+    Mapping.objects.filter(pk=mapping.pk).update(rationale=formula, provenance="-2+3")
+
+    response = alice_client.get("/api/v1/mappings/", {"crosswalk": "cis-docker-1.6.0-to-gdpr", "format": "csv"})
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0]["rationale"] == f"'{formula}" and rows[0]["provenance"] == "'-2+3"
+    assert all(not row["rationale"].startswith(("=", "+", "-", "@")) for row in rows)
 
 
 def test_it_lists_crosswalks_with_their_size(catalogs: LoadReport, alice_client: Client) -> None:
