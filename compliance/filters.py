@@ -4,7 +4,7 @@ import django_filters
 
 from compliance.choices import ResultStatus, TargetKind
 from compliance.models import Result
-from inventory.models import Host
+from inventory.models import Snapshot
 
 
 class ResultFilterSet(django_filters.FilterSet):
@@ -14,7 +14,9 @@ class ResultFilterSet(django_filters.FilterSet):
     section = django_filters.CharFilter(field_name="control", lookup_expr="startswith", help_text="e.g. 5. for runtime.")
     container = django_filters.CharFilter(method="filter_container", help_text="Container name or id (prefix).")
     image = django_filters.CharFilter(method="filter_image", help_text="Image tag or id (prefix).")
-    latest = django_filters.BooleanFilter(method="filter_latest", help_text="Only results of each host's latest snapshot.")
+    latest = django_filters.BooleanFilter(
+        method="filter_latest", help_text="Only results of the snapshot that stands for each host (its latest judged one)."
+    )
     all_runs = django_filters.BooleanFilter(method="filter_all_runs", help_text="Include results of superseded runs.")
 
     class Meta:
@@ -32,7 +34,7 @@ class ResultFilterSet(django_filters.FilterSet):
     def filter_latest(self, queryset, name, value):  # type: ignore[no-untyped-def]
         if not value:
             return queryset
-        return queryset.filter(snapshot__in=Host.objects.exclude(last_snapshot=None).values("last_snapshot"))
+        return queryset.filter(snapshot__in=Snapshot.objects.standing().values("pk"))
 
     def filter_all_runs(self, queryset, name, value):  # type: ignore[no-untyped-def]
         return queryset

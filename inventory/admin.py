@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from audit.admin import AuditedModelAdmin
 from audit.choices import AuditAction
 from audit.services import created, record
+from inventory.labels import apply_label_rules, relabel_host
 from inventory.models import AgentToken, Host, LabelRule, Snapshot, hash_token
+from inventory.services import parse_labels
+from inventory.snapshot_format import SnapshotRejected
 
 
 @admin.register(AgentToken)
@@ -43,21 +47,57 @@ class AgentTokenAdmin(AuditedModelAdmin):
         return False
 
 
+class HostAdminForm(forms.ModelForm):
+    class Meta:
+        model = Host
+        fields = ["labels"]
+
+    def clean_labels(self) -> dict[str, str]:
+        # The same rule as the host page and the API (and agent.labels), not any JSON.
+        try:
+            return parse_labels(self.cleaned_data.get("labels") or {})
+        except SnapshotRejected as exc:
+            raise forms.ValidationError(f"{exc.path.removeprefix('labels.')}: {exc.reason}") from None
+
+
 @admin.register(Host)
 class HostAdmin(AuditedModelAdmin):
-    list_display = ["hostname", "machine_id", "os_name", "docker_version", "last_collected_at", "labels"]
+    form = HostAdminForm
+    list_display = ["hostname", "machine_id", "os_name", "docker_version", "last_collected_at", "labels", "effective_labels"]
     search_fields = ["hostname", "machine_id"]
-    fields = ["hostname", "machine_id", "labels", "agent_labels", "os_name", "kernel", "arch", "docker_version",
-              "first_seen_at", "last_collected_at", "last_snapshot", "last_agent"]
+    fields = ["hostname", "machine_id", "labels", "agent_labels", "effective_labels", "os_name", "kernel", "arch",
+              "docker_version", "first_seen_at", "last_collected_at", "last_snapshot", "last_agent"]
     readonly_fields = [f for f in fields if f != "labels"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def save_model(self, request: HttpRequest, obj: Host, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # After the audited save: the trail records the admin's change, not the labels derived from it.
+        if relabel_host(obj):
+            obj.save(update_fields=["effective_labels"])
+
 
 @admin.register(LabelRule)
 class LabelRuleAdmin(AuditedModelAdmin):
+    """Label rules; every change relabels the hosts (apply_label_rules), in the admin's transaction."""
+
     list_display = ["key", "value", "fact", "pattern"]
+
+    def save_model(self, request: HttpRequest, obj: LabelRule, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        apply_label_rules()
+
+    def delete_model(self, request: HttpRequest, obj: LabelRule) -> None:
+        super().delete_model(request, obj)
+        apply_label_rules()
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        # Each rule deleted and audited as AuditedModelAdmin does it, the hosts relabelled once for the lot.
+        for rule in queryset:
+            AuditedModelAdmin.delete_model(self, request, rule)
+        apply_label_rules()
 
 
 @admin.register(Snapshot)

@@ -6,11 +6,13 @@ import gzip
 import hashlib
 import json
 import secrets
+from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -73,6 +75,10 @@ class Host(models.Model):
     docker_version = models.CharField(max_length=64, blank=True)
     labels = models.JSONField(default=dict, blank=True, help_text="Labels an admin set, e.g. {\"env\": \"prod\"}.")
     agent_labels = models.JSONField(default=dict, blank=True, help_text="Labels from the agent's configuration.")
+    effective_labels = models.JSONField(
+        default=dict, blank=True, editable=False,
+        help_text="Rule labels, overridden by the agent's, overridden by the admin's; kept current by inventory.labels.",
+    )
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_snapshot = models.ForeignKey(
         "inventory.Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -115,15 +121,59 @@ class LabelRule(models.Model):
 
 
 def effective_labels(host: Any, rules: list[LabelRule]) -> dict[str, str]:
-    """A host's labels: rule labels first, then the agent's, then the admin's (the admin has the last word)."""
+    """A host's labels: rule labels first, then the agent's, then the admin's (the admin has the last word).
+
+    Computed here, stored on Host.effective_labels by inventory.labels, which every change of an input goes through.
+    """
     labels = {rule.key: rule.value for rule in rules if rule.applies_to(host)}
     labels.update(host.agent_labels or {})
     labels.update(host.labels or {})
     return labels
 
 
+class HostLabels(models.Model):
+    """A host's effective labels from `valid_from` until the host's next row: the history a past posture reads."""
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="label_history")
+    labels = models.JSONField(default=dict, blank=True)
+    valid_from = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["host_id", "valid_from", "id"]
+        indexes = [models.Index(fields=["host", "valid_from"], name="hostlabels_host_valid_from")]
+        verbose_name_plural = "host labels"
+
+    def __str__(self) -> str:
+        return f"{self.host_id} from {self.valid_from:%Y-%m-%d %H:%M:%S}"
+
+
 class SnapshotIsImmutable(Exception):
     """Raised when code tries to change the evidence a snapshot holds."""
+
+
+class SnapshotQuerySet(models.QuerySet):
+    """Snapshot.objects, with the one meaning of "the snapshot that stands for a host" at a moment.
+
+    The snapshot that stands for a host at `at` is its latest judged snapshot (evaluation done) collected at or
+    before `at`: a newer snapshot still queued, running or failed does not hide the host's results. Pages, the API,
+    posture, reevaluate and retention all read it from here.
+    """
+
+    def standing_id(self, at: datetime | None = None) -> Subquery:
+        """The id of the snapshot that stands for the host OuterRef("pk") at `at` (None: now); NULL if there is none.
+
+        An expression for `Host.objects.annotate(snapshot_id=Snapshot.objects.standing_id(at))`: one correlated
+        subquery per row of one query, so the cost does not grow in queries with the number of hosts.
+        """
+        judged = self.model._default_manager.filter(host=OuterRef("pk"), evaluation_status=EvaluationStatus.DONE)
+        if at is not None:
+            judged = judged.filter(collected_at__lte=at)
+        return Subquery(judged.order_by("-collected_at", "-id").values("id")[:1])
+
+    def standing(self, at: datetime | None = None) -> SnapshotQuerySet:
+        """These snapshots narrowed to those that stand for their host at `at` (None: now), in one query."""
+        ids = Host.objects.annotate(standing_id=self.standing_id(at)).filter(standing_id__isnull=False)
+        return self.filter(pk__in=ids.values("standing_id"))
 
 
 class Snapshot(models.Model):
@@ -150,9 +200,18 @@ class Snapshot(models.Model):
     evaluation_error = models.TextField(blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
 
+    objects = SnapshotQuerySet.as_manager()
+
     class Meta:
         ordering = ["-collected_at", "-id"]
-        indexes = [models.Index(fields=["host", "-collected_at"], name="snapshot_host_collected")]
+        indexes = [
+            models.Index(fields=["host", "-collected_at"], name="snapshot_host_collected"),
+            # The standing snapshot's lookup: the newest judged snapshot of a host, without walking queued ones.
+            models.Index(
+                fields=["host", "-collected_at", "-id"], name="snapshot_host_judged",
+                condition=Q(evaluation_status=EvaluationStatus.DONE),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.host} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"

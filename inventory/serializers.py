@@ -7,11 +7,15 @@ from inventory.models import Container, Host, Snapshot
 
 class HostSerializer(serializers.ModelSerializer):
     last_snapshot_container_count = serializers.IntegerField(source="last_snapshot.container_count", default=None)
+    effective_labels = serializers.JSONField(
+        read_only=True,
+        help_text="Rule labels, overridden by the agent's, overridden by the admin's: what filters and scopes read.",
+    )
 
     class Meta:
         model = Host
         fields = [
-            "id", "machine_id", "hostname", "os_name", "kernel", "arch", "docker_version", "labels",
+            "id", "machine_id", "hostname", "os_name", "kernel", "arch", "docker_version", "labels", "effective_labels",
             "first_seen_at", "last_collected_at", "last_snapshot", "last_snapshot_container_count",
         ]
 

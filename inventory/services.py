@@ -13,10 +13,12 @@ from typing import IO, Any
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from inventory.bulk import bulk_insert
+from inventory.choices import EvaluationStatus
+from inventory.labels import relabel_host
 from inventory.models import AgentToken, Container, Host, Image, Network, Snapshot
 from inventory.signals import snapshot_stored
 from inventory.snapshot_format import (
@@ -26,6 +28,7 @@ from inventory.snapshot_format import (
     find_nul,
     parse_rfc3339,
     redact_snapshot,
+    stored_time,
     validate_snapshot,
 )
 
@@ -95,23 +98,6 @@ class IngestResult:
     created: bool
 
 
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    # Engine timestamps carry nanoseconds; datetime keeps microseconds.
-    head, dot, tail = value.partition(".")
-    if dot:
-        digits = "".join(ch for ch in tail if ch.isdigit())
-        value = f"{head}.{digits[:6]}{tail[len(digits):]}"
-    try:
-        parsed = parse_datetime(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed is None or parsed.year < 1971:
-        return None
-    return parsed if parsed.tzinfo else timezone.make_aware(parsed, timezone.utc)
-
-
 CONTAINER_COLUMNS = (
     "snapshot_id", "host_id", "container_id", "name", "image", "image_id", "state", "running", "created", "position",
 )
@@ -130,7 +116,7 @@ def _container_row(snapshot: Snapshot, position: int, item: dict[str, Any]) -> t
         (inspect.get("Image") or "")[:128],
         (state.get("Status") or "")[:32],
         bool(state.get("Running")),
-        _when(inspect.get("Created")),
+        stored_time(inspect.get("Created"), f"docker.containers[{position}].inspect.Created"),
         position,
     )
 
@@ -143,7 +129,7 @@ def _image_row(snapshot: Snapshot, position: int, item: dict[str, Any]) -> Image
         host=snapshot.host,
         image_id=inspect["Id"],
         tags=inspect.get("RepoTags") or [],
-        created=_when(inspect.get("Created")),
+        created=stored_time(inspect.get("Created"), f"docker.images[{position}].inspect.Created"),
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
         position=position,
     )
@@ -160,7 +146,9 @@ def _network_row(snapshot: Snapshot, position: int, item: dict[str, Any]) -> Net
     )
 
 
-def _update_host(host: Host, document: dict[str, Any], snapshot: Snapshot, agent: AgentToken | None) -> None:
+def _update_host(
+    host: Host, document: dict[str, Any], snapshot: Snapshot, agent: AgentToken | None, *, new: bool = False
+) -> None:
     facts = document["host"]
     version = (document["docker"].get("version") or {}).get("Version") or ""
     host.last_agent = agent
@@ -174,6 +162,8 @@ def _update_host(host: Host, document: dict[str, Any], snapshot: Snapshot, agent
         host.agent_labels = document["agent"].get("labels") or {}
         host.last_snapshot = snapshot
         host.last_collected_at = snapshot.collected_at
+    # The agent's labels and the facts label rules match on may have changed; a new host gets its first row.
+    relabel_host(host, first=new)
     host.save()
 
 
@@ -218,7 +208,7 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
     docker = document["docker"]
     containers = docker.get("containers") or []
     with transaction.atomic():
-        host, _ = Host.objects.select_for_update().get_or_create(
+        host, new = Host.objects.select_for_update().get_or_create(
             machine_id=document["host"]["machine_id"], defaults={"hostname": document["host"]["hostname"]}
         )
         snapshot = Snapshot.objects.create(
@@ -238,7 +228,7 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
         bulk_insert(Container, CONTAINER_COLUMNS, (_container_row(snapshot, i, c) for i, c in enumerate(containers)))
         Image.objects.bulk_create([_image_row(snapshot, i, m) for i, m in enumerate(docker.get("images") or [])])
         Network.objects.bulk_create([_network_row(snapshot, i, n) for i, n in enumerate(docker.get("networks") or [])])
-        _update_host(host, document, snapshot, agent)
+        _update_host(host, document, snapshot, agent, new=new)
         transaction.on_commit(lambda: announce_snapshot(snapshot.pk), robust=True)
     return snapshot
 
@@ -251,16 +241,24 @@ def touch_agent(agent: AgentToken) -> None:
 
 
 def prune_snapshots(now: datetime | None = None, retention_days: int | None = None) -> int:
-    """Delete snapshots older than the retention period, never a host's latest; 0 days keeps everything.
+    """Delete snapshots older than the retention period; 0 days keeps everything.
 
-    Returns how many snapshots were deleted (their containers, images, networks and results go with them).
+    Never deleted: the snapshot that stands for a host now (its latest judged one, whose results are the host's
+    posture), the host's newest snapshot (Host.last_snapshot, whose facts the host shows, maybe not judged yet), and
+    a snapshot being judged right now. Returns how many snapshots were deleted (their containers, images, networks
+    and results go with them).
     """
     days = settings.PLIMSOLL_SNAPSHOT_RETENTION_DAYS if retention_days is None else retention_days
     if days <= 0:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    latest = Host.objects.exclude(last_snapshot=None).values("last_snapshot")
-    old = Snapshot.objects.filter(collected_at__lt=cutoff).exclude(pk__in=latest)
+    newest = Host.objects.exclude(last_snapshot=None).values("last_snapshot")
+    kept = (
+        Q(pk__in=Snapshot.objects.standing().values("pk"))
+        | Q(pk__in=newest)
+        | Q(evaluation_status=EvaluationStatus.RUNNING)
+    )
+    old = Snapshot.objects.filter(collected_at__lt=cutoff).exclude(kept)
     deleted = 0
     for ids in _chunks(list(old.values_list("pk", flat=True)), 200):
         with transaction.atomic():
@@ -281,7 +279,7 @@ def parse_labels(value: Any, path: str = "labels") -> dict[str, str]:
 
 
 def set_host_labels(host_id: int, labels: dict[str, str], *, by: Any, request: Any = None) -> Host:
-    """Replace the labels an admin sets on a host; the change is audited."""
+    """Replace the labels an admin sets on a host, and so its effective labels; the change is audited."""
     from audit.choices import AuditAction
     from audit.services import record
 
@@ -291,6 +289,7 @@ def set_host_labels(host_id: int, labels: dict[str, str], *, by: Any, request: A
         before = dict(host.labels or {})
         if before != labels:
             host.labels = labels
-            host.save(update_fields=["labels"])
+            relabel_host(host)
+            host.save(update_fields=["labels", "effective_labels"])
             record(AuditAction.CHANGE, host, actor=by, request=request, changes={"labels": [before, labels]})
     return host

@@ -9,16 +9,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
 
 from inventory.agent import redact
+from inventory.agent.labels import KEY_RE as LABEL_KEY_RE
+from inventory.agent.labels import MAX_VALUE_LENGTH as LABEL_MAX_VALUE_LENGTH
 
 SCHEMA_V1 = "plimsoll.snapshot/v1"
 SUPPORTED_SCHEMAS = (SCHEMA_V1,)
-LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,62}$")
 
 
 class SnapshotRejected(Exception):
@@ -75,14 +76,71 @@ NULLABLE_STR = (str, type(None))
 NULLABLE_INT = (int, type(None))
 
 
-def parse_rfc3339(value: str, path: str) -> datetime:
+# RFC 3339 section 5.6 `date-time`, with what its notes allow: `t`/`z` in lower case and a space for the `T`.
+# [0-9], not \d: \d also matches digits of other scripts, which int() would then read.
+_RFC3339 = re.compile(
+    r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})[Tt ]"
+    r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]+))?"
+    r"(?P<offset>[Zz]|(?P<sign>[+-])(?P<offset_hour>[0-9]{2}):(?P<offset_minute>[0-9]{2}))?"
+)
+# Go's zero time.Time, which the Engine API writes for "never" (e.g. State.FinishedAt of a container never stopped).
+GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def parse_rfc3339(value: Any, path: str) -> datetime:
+    """Parse an RFC 3339 timestamp into an aware datetime, or raise SnapshotRejected naming `path`.
+
+    The one parser of timestamps in snapshots, for validation and for storage alike. It accepts any number of
+    fractional digits (truncated, not rounded, to microseconds), `Z`/`z` or a numeric offset (`-00:00` is read as
+    UTC), and `T`, `t` or a space between date and time. A leap second (`:60`, wherever it is written: no table of
+    leap seconds is kept) is accepted and clamped to `:59.999999`, the last instant before it that datetime and the
+    databases can hold, so it keeps its order among the seconds around it. Dates that do not exist and instants
+    outside the years 1 to 9999 once converted to UTC (which no datetime, and so no read of the stored row, can
+    hold) are rejected.
+    """
+    if not isinstance(value, str):
+        raise SnapshotRejected(path, f"expected an RFC 3339 timestamp string, got {_got(value)}")
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        raise SnapshotRejected(path, f"not an RFC 3339 timestamp: {value[:64]!r}")
+    if match["offset"] is None:
+        raise SnapshotRejected(path, f"timestamp has no time zone offset (add Z or +HH:MM): {value[:64]!r}")
+    if match["sign"] is None:
+        tz: timezone = UTC
+    else:
+        hours, minutes = int(match["offset_hour"]), int(match["offset_minute"])
+        if hours > 23 or minutes > 59:
+            raise SnapshotRejected(path, f"time zone offset out of range: {value[:64]!r}")
+        delta = timedelta(hours=hours, minutes=minutes)
+        tz = timezone(-delta if match["sign"] == "-" else delta)
+    second = int(match["second"])
+    microsecond = int((match["fraction"] or "0")[:6].ljust(6, "0"))
+    if second == 60:
+        second, microsecond = 59, 999999
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise SnapshotRejected(path, f"not an RFC 3339 timestamp: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise SnapshotRejected(path, "timestamp has no time zone offset")
+        parsed = datetime(
+            int(match["year"]), int(match["month"]), int(match["day"]),
+            int(match["hour"]), int(match["minute"]), second, microsecond, tzinfo=tz,
+        )
+    except ValueError as exc:
+        raise SnapshotRejected(path, f"not a valid date and time ({exc}): {value[:64]!r}") from None
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise SnapshotRejected(path, f"outside the years 1 to 9999 once converted to UTC: {value[:64]!r}") from None
     return parsed
+
+
+def stored_time(value: Any, path: str) -> datetime | None:
+    """A timestamp of an Engine object (e.g. inspect.Created) as stored in a column: None when unknown.
+
+    Unknown is absent, null, the empty string or Go's zero time; anything else is parsed by parse_rfc3339, so it is
+    valid or rejected, never stored as NULL in silence.
+    """
+    if value is None or value == "":
+        return None
+    parsed = parse_rfc3339(value, path)
+    return None if parsed == GO_ZERO_TIME else parsed
 
 
 def _each(items: list[Any] | None, path: str, check: Callable[[Any, str], None]) -> None:
@@ -111,13 +169,27 @@ def _agent(agent: dict[str, Any]) -> None:
 IDENTITY_LIMITS = {"hostname": 255, "machine_id": 128}
 
 
+def label_problem(key: Any, value: Any) -> str | None:
+    """Why `key: value` is not a label, or None when it is.
+
+    The rule is the agent's (inventory.agent.labels: KEY_RE, MAX_VALUE_LENGTH), so a label the agent accepts is
+    never a rejected snapshot; the same rule serves agent.labels, an admin's labels and the label filter.
+    """
+    # fullmatch: the pattern ends in `$`, which a plain match lets through before a trailing newline.
+    if not isinstance(key, str) or not LABEL_KEY_RE.fullmatch(key):
+        return "key: 1 to 63 letters, digits or _.-/, starting with a letter or digit"
+    if not isinstance(value, str):
+        return f"value: expected a string, got {_got(value)}"
+    if len(value) > LABEL_MAX_VALUE_LENGTH:
+        return f"value: {len(value)} characters long (at most {LABEL_MAX_VALUE_LENGTH} characters)"
+    return None
+
+
 def check_labels(labels: dict[str, Any], path: str) -> None:
     """Labels are {key: value} strings, the same rule wherever they come from (agent, admin)."""
     for key, value in labels.items():
-        if not isinstance(value, str) or len(value) > 63 or not LABEL_KEY_RE.match(key):
-            raise SnapshotRejected(
-                f"{path}.{key}", "labels are key=value strings (key: letters, digits, _.-/; value: at most 63 characters)"
-            )
+        if (problem := label_problem(key, value)) is not None:
+            raise SnapshotRejected(f"{path}.{key}", f"labels are key=value strings; {problem}")
 
 
 def _host(host: dict[str, Any]) -> None:
@@ -170,7 +242,7 @@ def _container(item: Any, path: str) -> None:
     _field(inspect, "Id", str, here, required=True)
     _field(inspect, "Name", str, here)
     _field(inspect, "Image", str, here)
-    _field(inspect, "Created", str, here)
+    stored_time(_field(inspect, "Created", str, here), f"{here}.Created")
     config = _field(inspect, "Config", NULLABLE_OBJECT, here)
     if config:
         env = _field(config, "Env", NULLABLE_LIST, f"{here}.Config")
@@ -191,6 +263,8 @@ def _image(item: Any, path: str) -> None:
     here = f"{path}.inspect"
     _field(inspect, "Id", str, here, required=True)
     _field(inspect, "RepoTags", NULLABLE_LIST, here)
+    # Null, like absent, is an image without a creation time.
+    stored_time(_field(inspect, "Created", NULLABLE_STR, here), f"{here}.Created")
     _field(inspect, "Config", NULLABLE_OBJECT, here)
     _field(item, "history", NULLABLE_LIST, path)
 

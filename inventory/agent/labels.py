@@ -23,7 +23,7 @@ def parse_label(text: str, where: str = "--label") -> tuple[str, str]:
     key, value = key.strip(), value.strip()
     if not sep:
         raise LabelError(f"{where}: {text!r} is not KEY=VALUE")
-    if not KEY_RE.match(key):
+    if not KEY_RE.fullmatch(key):
         raise LabelError(f"{where}: bad label key {key!r}: 1 to 63 letters, digits or _.-/, starting with a letter or digit")
     if len(value) > MAX_VALUE_LENGTH:
         raise LabelError(f"{where}: the value of label {key!r} is {len(value)} characters long (at most {MAX_VALUE_LENGTH})")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from inventory.choices import EvaluationStatus
+from inventory.models import Snapshot
 from inventory.services import ingest_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +47,8 @@ def test_it_shows_a_host_with_its_containers(hosts, bob):
     client = Client()
     client.force_login(bob)
     host = hosts[0]
+    # The page names the evidence of the snapshot that stands for the host: its latest judged one.
+    Snapshot.objects.update(evaluation_status=EvaluationStatus.DONE)
     page = client.get(f"/hosts/{host.pk}/")
     assert page.status_code == 200
     html = page.content.decode()

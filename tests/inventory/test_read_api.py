@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from inventory.choices import EvaluationStatus
 from inventory.models import Host, Snapshot
-from inventory.services import ingest_snapshot
+from inventory.services import ingest_snapshot, set_host_labels
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def test_it_lists_hosts_for_an_auditor(estate, bob, api_client_for):
 
 def test_it_filters_hosts_by_hostname_and_label(estate, bob, api_client_for):
     host = estate[0].host
-    Host.objects.filter(pk=host.pk).update(labels={"env": "prod", "pci": "cde"})
+    set_host_labels(host.pk, {"env": "prod", "pci": "cde"}, by=None)
     client = api_client_for(bob)
     assert [h["id"] for h in client.get("/api/v1/hosts/", {"hostname": host.hostname}).json()["results"]] == [host.pk]
     assert [h["id"] for h in client.get("/api/v1/hosts/", {"label": "env=prod"}).json()["results"]] == [host.pk]
@@ -71,6 +72,8 @@ def test_it_filters_containers(estate, bob, api_client_for):
     assert body["count"] == snapshot.container_count
     running = client.get("/api/v1/containers/", {"snapshot": snapshot.pk, "running": "true"}).json()
     assert running["count"] == snapshot.running_count
+    assert client.get("/api/v1/containers/", {"latest": "true"}).json()["count"] == 0  # nothing judged yet
+    Snapshot.objects.update(evaluation_status=EvaluationStatus.DONE)
     latest = client.get("/api/v1/containers/", {"latest": "true"}).json()
     assert latest["count"] == sum(s.container_count for s in estate)
 

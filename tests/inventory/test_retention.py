@@ -7,7 +7,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from inventory.models import Container, Snapshot
+from inventory.choices import EvaluationStatus
+from inventory.models import Container, Host, Snapshot
 from inventory.services import ingest_snapshot, prune_snapshots
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +46,20 @@ def test_it_keeps_the_latest_even_when_it_is_older_than_the_period(agent_token, 
     only = ingest_snapshot(doc, agent_token[0]).snapshot
     assert prune_snapshots(retention_days=1) == 0
     assert Snapshot.objects.filter(pk=only.pk).exists()
+
+
+def test_it_keeps_the_judged_snapshot_that_stands_for_a_host_whose_newer_one_is_queued(history):
+    first, judged, queued = history
+    Snapshot.objects.filter(pk__in=[first.pk, judged.pk]).update(evaluation_status=EvaluationStatus.DONE)
+    assert Host.objects.get().last_snapshot_id == queued.pk
+    out = io.StringIO()
+    call_command("prune_snapshots", "--days", "30", stdout=out)
+    assert "Deleted 1 snapshot(s)" in out.getvalue()
+    assert set(Snapshot.objects.values_list("pk", flat=True)) == {judged.pk, queued.pk}
+
+
+def test_it_keeps_a_snapshot_being_judged(history):
+    first, _, _ = history
+    Snapshot.objects.filter(pk=first.pk).update(evaluation_status=EvaluationStatus.RUNNING)
+    assert prune_snapshots(retention_days=30) == 1
+    assert Snapshot.objects.filter(pk=first.pk).exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import Q
 
 from compliance.engine import ENGINE_VERSION
 from compliance.services import evaluate_snapshot
@@ -14,7 +15,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         which = parser.add_mutually_exclusive_group()
-        which.add_argument("--all", action="store_true", help="Every stored snapshot (default: each host's latest).")
+        which.add_argument(
+            "--all", action="store_true",
+            help="Every stored snapshot. Default: for each host the snapshot that stands for it (its latest judged "
+            "one, whose results are its posture) and its newest snapshot when that is another one, not judged yet or "
+            "failed (judged now, it takes over as the standing one).",
+        )
         which.add_argument("--snapshot", type=int, action="append", help="A snapshot id (repeatable).")
         parser.add_argument("--force", action="store_true", help="Re-judge even where this engine version already did.")
 
@@ -24,7 +30,8 @@ class Command(BaseCommand):
         elif all:
             queryset = Snapshot.objects.all()
         else:
-            queryset = Snapshot.objects.filter(pk__in=Host.objects.exclude(last_snapshot=None).values("last_snapshot"))
+            newest = Host.objects.exclude(last_snapshot=None).values("last_snapshot")
+            queryset = Snapshot.objects.filter(Q(pk__in=Snapshot.objects.standing().values("pk")) | Q(pk__in=newest))
         outcomes: dict[str, int] = {}
         for snapshot_id in queryset.order_by("id").values_list("id", flat=True):
             outcome = evaluate_snapshot(snapshot_id, force=force)
