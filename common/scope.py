@@ -1,6 +1,6 @@
 """Label selectors that name a scope of hosts: `env=prod,pci=cde`, `env!=dev`, `pci` (has the key), `!legacy`.
 
-Terms are ANDed. The same selector text filters hosts in memory (`matches`) and in the database (`filter_hosts`).
+Terms are ANDed and match a host's effective labels (`matches`).
 """
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-
-from django.db.models import Q, QuerySet
 
 _KEY = r"[A-Za-z0-9][A-Za-z0-9_.\-/]{0,62}"
 _TERM = re.compile(rf"^(?P<neg>!)?(?P<key>{_KEY})(?:(?P<op>!=|=)(?P<value>[A-Za-z0-9_.\-/:]*))?$")
@@ -34,14 +32,6 @@ class Term:
         equal = present and str(labels[self.key]) == self.value
         return equal if self.op == "=" else not equal
 
-    def q(self) -> Q:
-        if self.op == "exists":
-            return Q(labels__has_key=self.key)
-        if self.op == "absent":
-            return ~Q(labels__has_key=self.key)
-        equal = Q(**{f"labels__{self.key}": self.value})
-        return equal if self.op == "=" else ~equal
-
 
 @dataclass(frozen=True)
 class Selector:
@@ -50,11 +40,6 @@ class Selector:
     def matches(self, labels: dict[str, Any] | None) -> bool:
         labels = labels or {}
         return all(term.matches(labels) for term in self.terms)
-
-    def filter_hosts(self, hosts: QuerySet[Any]) -> QuerySet[Any]:
-        for term in self.terms:
-            hosts = hosts.filter(term.q())
-        return hosts
 
     def __str__(self) -> str:
         parts = []

@@ -16,9 +16,3 @@ class TargetKind(models.TextChoices):
     HOST = "host", "Host"
     CONTAINER = "container", "Container"
     IMAGE = "image", "Image"
-
-
-class EvaluationRunStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"

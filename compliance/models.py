@@ -8,9 +8,17 @@ from django.db import models
 from django.utils import timezone
 
 from common import lookups  # noqa: F401  (registers field__any)
-from compliance.choices import EvaluationRunStatus, ResultStatus, TargetKind
+from compliance.choices import ResultStatus, TargetKind
+from compliance.engine import BENCHMARK
+from inventory.choices import EvaluationStatus
 
-BENCHMARK = "cis-docker-1.6.0"
+# The stopped-container rule, once: a container result counts as stopped unless the container was running.
+STOPPED = models.Q(target_kind=TargetKind.CONTAINER) & ~models.Q(target_state="running")
+
+
+def is_stopped(target_kind: str, target_state: str | None) -> bool:
+    """The same rule as STOPPED, for a result already in memory."""
+    return target_kind == TargetKind.CONTAINER and (target_state or "") != "running"
 
 
 class SitePolicy(models.Model):
@@ -33,13 +41,14 @@ class SitePolicy(models.Model):
 
 
 class Evaluation(models.Model):
-    """One run of the engine over one snapshot. running -> done | failed; the newest done run of a snapshot is current."""
+    """One run of the engine over one snapshot. running -> done | failed (the snapshot's evaluation status moves with
+    it, through compliance.services.set_evaluation_status); the newest done run of a snapshot is current."""
 
     snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.CASCADE, related_name="evaluations")
     benchmark = models.CharField(max_length=64, default=BENCHMARK)
     engine_version = models.CharField(max_length=32)
     policy = models.JSONField(default=dict, blank=True, help_text="The policy as it was when the run was made.")
-    status = models.CharField(max_length=16, choices=EvaluationRunStatus.choices, default=EvaluationRunStatus.RUNNING)
+    status = models.CharField(max_length=16, choices=EvaluationStatus.choices, default=EvaluationStatus.RUNNING)
     error = models.TextField(blank=True)
     is_current = models.BooleanField(default=False)
     started_at = models.DateTimeField(default=timezone.now)
@@ -87,6 +96,10 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.control} {self.target_kind}:{self.target_name} {self.status}"
+
+    @property
+    def is_stopped(self) -> bool:
+        return is_stopped(self.target_kind, self.target_state)
 
 
 class ControlTally(models.Model):

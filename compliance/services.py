@@ -9,9 +9,8 @@ from typing import Any
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from compliance.choices import EvaluationRunStatus, TargetKind
 from compliance.engine import ENGINE_VERSION, CheckResult, Policy, evaluate
-from compliance.models import ControlTally, Evaluation, Result, SitePolicy
+from compliance.models import ControlTally, Evaluation, Result, SitePolicy, is_stopped
 from inventory.bulk import bulk_insert
 from inventory.choices import EvaluationStatus
 from inventory.models import Snapshot
@@ -19,7 +18,8 @@ from inventory.models import Snapshot
 logger = logging.getLogger(__name__)
 
 
-def _mark(snapshot: Snapshot, status: str, error: str = "") -> None:
+def set_evaluation_status(snapshot: Snapshot, status: str, error: str = "") -> None:
+    """The one place a snapshot's evaluation status moves: queued (at ingest) -> running -> done | failed."""
     snapshot.evaluation_status = status
     snapshot.evaluation_error = error[:2000]
     snapshot.evaluated_at = timezone.now() if status in (EvaluationStatus.DONE, EvaluationStatus.FAILED) else None
@@ -39,7 +39,7 @@ def enqueue_evaluation(snapshot_id: int) -> None:
 def _tallies(run: Evaluation, snapshot: Snapshot, findings: list[CheckResult]) -> list[ControlTally]:
     counts: dict[tuple[str, bool], Counter[str]] = {}
     for f in findings:
-        stopped = f.target_kind == TargetKind.CONTAINER and (f.target_state or "") != "running"
+        stopped = is_stopped(f.target_kind, f.target_state)
         counts.setdefault((f.control, stopped), Counter())[f.status] += 1
     rows = []
     for (control, stopped), counter in counts.items():
@@ -59,9 +59,13 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
         return "missing"
     if not force and snapshot.evaluations.filter(is_current=True, engine_version=ENGINE_VERSION).exists():
         if snapshot.evaluation_status != EvaluationStatus.DONE:
-            _mark(snapshot, EvaluationStatus.DONE)
+            set_evaluation_status(snapshot, EvaluationStatus.DONE)
         return "skipped"
-    _mark(snapshot, EvaluationStatus.RUNNING)
+    # A snapshot already judged keeps standing on its current results while it is judged again (a new engine or
+    # policy): posture never falls back to an older snapshot meanwhile, and a failed re-run leaves those results.
+    rejudging = snapshot.evaluation_status == EvaluationStatus.DONE and snapshot.evaluations.filter(is_current=True).exists()
+    if not rejudging:
+        set_evaluation_status(snapshot, EvaluationStatus.RUNNING)
     policy_data = SitePolicy.current_data()
     try:
         findings = evaluate(snapshot.document, Policy.from_dict(policy_data))
@@ -69,10 +73,11 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
         # A rule that breaks on one snapshot must not hide the snapshot: it shows as failed, with the reason.
         logger.exception("evaluation of snapshot %s failed", snapshot_id)
         Evaluation.objects.create(
-            snapshot=snapshot, engine_version=ENGINE_VERSION, policy=policy_data, status=EvaluationRunStatus.FAILED,
+            snapshot=snapshot, engine_version=ENGINE_VERSION, policy=policy_data, status=EvaluationStatus.FAILED,
             error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now(),
         )
-        _mark(snapshot, EvaluationStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        if not rejudging:
+            set_evaluation_status(snapshot, EvaluationStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return "failed"
     try:
         store_results(snapshot, findings, policy_data)
@@ -80,7 +85,8 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
         raise  # transient: the task retries it
     except Exception as exc:
         logger.exception("storing the results of snapshot %s failed", snapshot_id)
-        _mark(snapshot, EvaluationStatus.FAILED, f"storing results: {type(exc).__name__}: {exc}")
+        if not rejudging:
+            set_evaluation_status(snapshot, EvaluationStatus.FAILED, f"storing results: {type(exc).__name__}: {exc}")
         return "failed"
     return "done"
 
@@ -97,14 +103,14 @@ def store_results(snapshot: Snapshot, findings: list[CheckResult], policy_data: 
             snapshot=snapshot,
             engine_version=ENGINE_VERSION,
             policy=policy_data,
-            status=EvaluationRunStatus.DONE,
+            status=EvaluationStatus.DONE,
             is_current=True,
             finished_at=timezone.now(),
             counts=dict(Counter(f.status for f in findings)),
         )
         _insert_results(run, snapshot, findings)
         ControlTally.objects.bulk_create(_tallies(run, snapshot, findings), batch_size=1000)
-        _mark(snapshot, EvaluationStatus.DONE)
+        set_evaluation_status(snapshot, EvaluationStatus.DONE)
     return run
 
 

@@ -149,7 +149,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "inventory:host-list"
+LOGIN_REDIRECT_URL = "hosts:host-list"
 LOGOUT_REDIRECT_URL = "login"
 
 # Security: with DEBUG off the HTTPS-only flags are on (check --deploy is clean); `make run` serves plain HTTP on
@@ -207,6 +207,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RequirementKindEnum": "frameworks.choices.Kind",
         "EvidenceKindEnum": "compliance.evidence.choices.EvidenceKind",
+        "EvaluationStatusEnum": "inventory.choices.EvaluationStatus",
     },
 }
 

@@ -28,5 +28,6 @@ urlpatterns = [
     path("evidence/", include("compliance.evidence.urls")),
     path("audit/", include("audit.urls")),
     path("posture/", include("compliance.posture.urls")),
+    path("hosts/", include("compliance.hosts.urls")),
     path("", include("inventory.urls")),
 ]

@@ -60,7 +60,7 @@ class PostureSerializer(serializers.Serializer):
             "scope": str(posture.selector),
             "as_of": posture.as_of,
             "include_stopped": posture.include_stopped,
-            "summary": posture.summary,
+            "summary": posture.summary.as_dict(),
             "requirements": [asdict(r) for r in posture.requirements],
         }
 

@@ -1,37 +1,34 @@
-"""Posture: each requirement of a framework over the hosts in scope, from the latest results, the crosswalks,
+"""Posture: each requirement of a framework over the hosts in scope, from the standing results, the crosswalks,
 approved exceptions and valid evidence; now, or as it stood at a past moment.
 
 The cost is a fixed number of queries whatever the number of hosts: results are read as per-control tallies
-(compliance.ControlTally), summed in SQL; only the controls an exception or evidence touches are read per host.
+(compliance.ControlTally), summed in SQL; only the controls an exception or evidence touches are read per host, and
+every status there is decided by the one judge (compliance.posture.judge).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from types import SimpleNamespace
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from common.scope import Selector, parse_selector
-from compliance.choices import TargetKind
+from compliance.choices import ResultStatus, TargetKind
 from compliance.engine import BENCHMARK
-from compliance.evidence.services import valid_evidence
-from compliance.exceptions.choices import ScopeKind
-from compliance.exceptions.services import active_exceptions
-from compliance.models import ControlTally, Result
+from compliance.models import STOPPED, ControlTally, Result
 from compliance.posture.choices import SEVERITY, RequirementStatus
+from compliance.posture.judge import Judge, Verdict
 from frameworks.models import Framework, Requirement
 from frameworks.services import current_framework, mapped_source_ref_ids
-from inventory.choices import EvaluationStatus
-from inventory.models import Container, Host, LabelRule, Snapshot, effective_labels
+from inventory.labels import labels_at
+from inventory.models import Container, Host, Snapshot
 
 COUNT_FIELDS = ("passed", "failed", "info", "manual", "not_applicable", "error")
-HOST_WIDE_SCOPES = {ScopeKind.ALL, ScopeKind.SELECTOR, ScopeKind.HOST}
 
 
 class PostureError(ValueError):
@@ -45,7 +42,7 @@ class PostureError(ValueError):
 
 @dataclass
 class Counts:
-    """Targets judged under a requirement, after exceptions and evidence."""
+    """Targets judged under a requirement, by posture status (the judge's, see judge.py)."""
 
     passing: int = 0
     failing: int = 0
@@ -57,12 +54,32 @@ class Counts:
     not_applicable: int = 0
 
     def add(self, other: Counts) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     @property
     def judged(self) -> int:
-        return sum(getattr(self, name) for name in self.__dataclass_fields__)
+        return sum(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass
+class ScopedHost:
+    """An in-scope host: its effective labels at the moment, and the snapshot that stands for it (None: not judged)."""
+
+    id: int
+    hostname: str
+    machine_id: str
+    labels: dict[str, str]
+    snapshot_id: int | None
+
+
+@dataclass
+class FailingControl:
+    """A CIS control that still fails under a requirement, after exceptions."""
+
+    control: str
+    hosts: int
+    targets: int
 
 
 @dataclass
@@ -85,10 +102,43 @@ class RequirementPosture:
     status: str
     controls: list[str]
     counts: Counts
-    failing: list[dict[str, Any]]
+    failing: list[FailingControl]
     evidence: list[int]
     exceptions: list[int]
     stopped_failing: int
+
+
+@dataclass
+class GroupSummary:
+    """Assessable requirements under one root node of the catalog, by status."""
+
+    ref_id: str
+    title: str
+    status: str
+    assessable: int
+    failing: int
+    needs_evidence: int
+    passing: int
+    not_covered: int
+    share_passing: float | None
+
+
+@dataclass
+class Summary:
+    """Assessable requirements by status; share_passing = passing / assessable."""
+
+    hosts: int
+    hosts_without_results: int
+    assessable: int
+    failing: int
+    needs_evidence: int
+    passing: int
+    not_covered: int
+    share_passing: float | None
+    groups: list[GroupSummary]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -97,10 +147,18 @@ class Posture:
     selector: Selector
     as_of: datetime.datetime | None
     include_stopped: bool
-    hosts: list[Any]
+    hosts: list[ScopedHost]
     requirements: list[RequirementPosture]
-    summary: dict[str, Any]
+    summary: Summary
     matched_exceptions: set[int]
+    judge: Judge
+
+    def requirement(self, ref_id: str) -> RequirementPosture | None:
+        return next((r for r in self.requirements if r.ref_id == ref_id), None)
+
+    @property
+    def snapshot_ids(self) -> list[int]:
+        return [h.snapshot_id for h in self.hosts if h.snapshot_id]
 
 
 def _status(counts: Counts, mapped: bool, has_evidence: bool, unjudged_hosts: int) -> str:
@@ -117,22 +175,14 @@ def _status(counts: Counts, mapped: bool, has_evidence: bool, unjudged_hosts: in
     return RequirementStatus.NEEDS_EVIDENCE
 
 
-def _hosts_in_scope(selector: Selector, as_of: datetime.datetime | None) -> list[Any]:
-    """In-scope hosts with their effective labels and the snapshot that stands for them (as of `as_of`)."""
-    rules = list(LabelRule.objects.all())
-    fields = ["id", "hostname", "machine_id", "os_name", "kernel", "arch", "docker_version", "labels", "agent_labels"]
-    queryset = Host.objects.order_by("hostname", "id")
-    # The snapshot that stands for a host is its latest judged one: a newer snapshot still queued (or whose
-    # evaluation failed) does not hide the host's results, and a host with none is reported as such.
-    judged = Snapshot.objects.filter(host=OuterRef("pk"), evaluation_status=EvaluationStatus.DONE)
-    if as_of is not None:
-        judged = judged.filter(collected_at__lte=as_of)
-    queryset = queryset.annotate(snapshot_id=Subquery(judged.order_by("-collected_at", "-id").values("id")[:1]))
+def hosts_in_scope(selector: Selector, as_of: datetime.datetime | None) -> list[ScopedHost]:
+    """In-scope hosts with their effective labels and the snapshot that stands for them, as of `as_of`."""
+    labels = labels_at(as_of)
+    queryset = Host.objects.order_by("hostname", "id").annotate(snapshot_id=Snapshot.objects.standing_id(as_of))
     hosts = []
     # Plain rows, not model instances: thousands of hosts are read on every posture request.
-    for row in queryset.values(*fields, "snapshot_id"):
-        host = SimpleNamespace(**row)
-        host.labels = effective_labels(host, rules)
+    for row in queryset.values("id", "hostname", "machine_id", "snapshot_id"):
+        host = ScopedHost(labels=labels.get(row["id"], {}), **row)
         if selector.matches(host.labels):
             hosts.append(host)
     return hosts
@@ -152,9 +202,8 @@ def compute_posture(
         selector = parse_selector(scope)
     except ValueError as exc:
         raise PostureError("scope", str(exc)) from None
-    if include_stopped is None:
-        include_stopped = settings.PLIMSOLL_POSTURE_INCLUDE_STOPPED
-    at = as_of or timezone.now()
+    judge = Judge.at(as_of, include_stopped)
+    include_stopped = judge.include_stopped
 
     requirements = list(
         Requirement.objects.filter(framework=framework)
@@ -167,7 +216,7 @@ def compute_posture(
         mapped = mapped_source_ref_ids(framework)
     all_controls = set().union(*mapped.values()) if mapped else set()
 
-    hosts = _hosts_in_scope(selector, as_of)
+    hosts = hosts_in_scope(selector, as_of)
     host_by_id = {h.id: h for h in hosts}
     snapshot_ids = [h.snapshot_id for h in hosts if h.snapshot_id]
     unjudged_hosts = len(hosts) - len(snapshot_ids)
@@ -185,21 +234,14 @@ def compute_posture(
     )
     totals = {row["control"]: row for row in tallies.values("control").annotate(**sums)}
 
-    exceptions = [e for e in active_exceptions(at) if e.control in all_controls]
-    evidence = [e for e in valid_evidence(at) if _counts_here(e, hosts)]
-    evidence_by_requirement: dict[int, list[Any]] = defaultdict(list)
-    evidence_by_control: dict[str, list[Any]] = defaultdict(list)
-    for item in evidence:
-        for requirement_id in item.requirement_ids:
-            evidence_by_requirement[requirement_id].append(item)
-        for ref_id in item.cis_ref_ids:
-            evidence_by_control[ref_id].append(item)
-    requirement_ids = {r["ref_id"]: r["id"] for r in requirements}
-    special = {e.control for e in exceptions} | set(evidence_by_control)
-    for ref_id, controls in mapped.items():
-        if requirement_ids.get(ref_id) in evidence_by_requirement:
-            special |= controls
+    # Evidence attached to a requirement itself (a requirement no check covers passes on it).
+    attached_to: dict[int, list[int]] = defaultdict(list)
+    for item in judge.evidence:
+        if _counts_here(item, hosts):
+            for requirement_id in item.requirement_ids:
+                attached_to[requirement_id].append(item.pk)
 
+    special = judge.controls_touched & all_controls
     per_host: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if special and snapshot_ids:
         per_host_rows = tallies.filter(control__in=special)
@@ -207,14 +249,17 @@ def compute_posture(
             per_host_rows = per_host_rows.filter(stopped=False)
         for row in per_host_rows.values("control", "host_id", "stopped", *COUNT_FIELDS):
             per_host[row["control"]].append(row)
-    covered_fails = _target_scoped_exceptions(exceptions, snapshot_ids, host_by_id, include_stopped)
+    covered_fails = _target_scoped_exceptions(judge, special, snapshot_ids, host_by_id)
 
     matched: set[int] = set()
+    by_control: dict[str, ControlPosture] = {}
 
-    def control_posture(control: str, requirement_id: int | None) -> ControlPosture:
+    def control_posture(control: str) -> ControlPosture:
+        if control in by_control:
+            return by_control[control]
         row = totals.get(control)
         counts = Counts()
-        posture = ControlPosture(control, counts, 0)
+        posture = by_control[control] = ControlPosture(control, counts, 0)
         if row is None:
             return posture
         groups = ("run", "stop") if include_stopped else ("run",)
@@ -228,16 +273,13 @@ def compute_posture(
         posture.stopped_failing = 0 if include_stopped else row["stop_failed"] or 0
         if control not in special:
             return posture
-        exceptions_here = [e for e in exceptions if e.control == control and e.scope_kind in HOST_WIDE_SCOPES]
-        evidence_here = evidence_by_control.get(control, []) + evidence_by_requirement.get(requirement_id or 0, [])
         failing_hosts: set[int] = set()
         for row in per_host.get(control, ()):
             host = host_by_id[row["host_id"]]
             failed = row["failed"]
             excepted = 0
             if failed:
-                cover = next((e for e in exceptions_here if e.covers(SimpleNamespace(control=control, target_kind="host",
-                                                                                      target_name="", target_id=""), host)), None)
+                cover = judge.host_exception(control, host)
                 if cover is not None:
                     excepted = failed
                     posture.excepted_by.append(cover.pk)
@@ -250,7 +292,7 @@ def compute_posture(
             if failed - excepted:
                 failing_hosts.add(host.id)
             if row["manual"]:
-                attesting = next((e for e in evidence_here if e.covers_host(host)), None)
+                attesting = judge.attesting(control, host)
                 if attesting is not None:
                     counts.manual -= row["manual"]
                     counts.attested += row["manual"]
@@ -261,21 +303,21 @@ def compute_posture(
 
     results: list[RequirementPosture] = []
     for r in requirements:
-        controls = sorted(mapped.get(r["ref_id"], ()), key=_ref_key)
+        controls = sorted(mapped.get(r["ref_id"], ()), key=ref_key)
         counts = Counts()
-        failing: list[dict[str, Any]] = []
+        failing: list[FailingControl] = []
         exception_ids: set[int] = set()
         evidence_ids: set[int] = set()
         stopped_failing = 0
         for control in controls:
-            cp = control_posture(control, r["id"])
+            cp = control_posture(control)
             counts.add(cp.counts)
             exception_ids.update(cp.excepted_by)
             evidence_ids.update(cp.attested_by)
             stopped_failing += cp.stopped_failing
             if cp.counts.failing:
-                failing.append({"control": control, "hosts": cp.failing_hosts, "targets": cp.counts.failing})
-        attached = [e.pk for e in evidence_by_requirement.get(r["id"], [])]
+                failing.append(FailingControl(control, cp.failing_hosts, cp.counts.failing))
+        attached = attached_to.get(r["id"], [])
         evidence_ids.update(attached)
         status = _status(counts, bool(controls), bool(attached), unjudged_hosts)
         results.append(RequirementPosture(
@@ -284,39 +326,83 @@ def compute_posture(
             exceptions=sorted(exception_ids), stopped_failing=stopped_failing,
         ))
     _roll_up(results)
-    return Posture(framework, selector, as_of, include_stopped, hosts, results, _summary(results, hosts), matched)
+    return Posture(framework, selector, as_of, include_stopped, hosts, results, _summary(results, hosts), matched, judge)
 
 
 def _target_scoped_exceptions(
-    exceptions: list[Any], snapshot_ids: list[int], host_by_id: dict[int, Any], include_stopped: bool
+    judge: Judge, controls: set[str], snapshot_ids: list[int], host_by_id: dict[int, ScopedHost]
 ) -> dict[tuple[str, int, bool], list[int]]:
     """(control, host id, stopped) -> ids of the exceptions covering each failing target (container or image scope)."""
-    scoped = [e for e in exceptions if e.scope_kind not in HOST_WIDE_SCOPES]
+    scoped = {c for c in controls if judge.has_target_scopes(c)}
     if not scoped or not snapshot_ids:
         return {}
-    rows = Result.objects.filter(
-        is_current=True, snapshot_id__any=snapshot_ids, control__in={e.control for e in scoped}, status="fail"
+    rows = Result.objects.filter(is_current=True, snapshot_id__any=snapshot_ids, control__in=scoped, status=ResultStatus.FAIL)
+    if not judge.include_stopped:
+        rows = rows.exclude(STOPPED)
+    rows = list(rows.only("control", "host_id", "snapshot_id", "target_kind", "target_name", "target_id", "target_state",
+                          "status"))
+    images = container_images(
+        {r.snapshot_id for r in rows if r.target_kind == TargetKind.CONTAINER},
+        {r.target_id for r in rows if r.target_kind == TargetKind.CONTAINER},
     )
-    if not include_stopped:
-        rows = rows.exclude(Q(target_kind=TargetKind.CONTAINER) & ~Q(target_state="running"))
-    rows = list(rows.values("control", "host_id", "snapshot_id", "target_kind", "target_name", "target_id", "target_state"))
-    images: dict[tuple[int, str], tuple[str, str]] = {}
-    if any(e.scope_kind == ScopeKind.IMAGE for e in scoped):
-        images = container_images(
-            {r["snapshot_id"] for r in rows if r["target_kind"] == "container"},
-            {r["target_id"] for r in rows if r["target_kind"] == "container"},
-        )
     covered: dict[tuple[str, int, bool], list[int]] = defaultdict(list)
     for row in rows:
-        result = SimpleNamespace(control=row["control"], target_kind=row["target_kind"], target_name=row["target_name"],
-                                 target_id=row["target_id"], evidence={})
-        host = host_by_id[row["host_id"]]
-        image = images.get((row["snapshot_id"], row["target_id"]))
-        cover = next((e for e in scoped if e.control == row["control"] and e.covers(result, host, image)), None)
+        host = host_by_id[row.host_id]
+        if judge.host_exception(row.control, host) is not None:
+            continue  # counted per host already
+        cover = judge.target_exception(row, host, images.get((row.snapshot_id, row.target_id)))
         if cover is not None:
-            stopped = row["target_kind"] == TargetKind.CONTAINER and row["target_state"] != "running"
-            covered[(row["control"], host.id, stopped)].append(cover.pk)
+            covered[(row.control, host.id, row.is_stopped)].append(cover.pk)
     return covered
+
+
+# Raw statuses a drill-down lists: what fails, and what waits for a person or for data.
+LISTED_STATUSES = (ResultStatus.FAIL, ResultStatus.MANUAL, ResultStatus.ERROR)
+
+
+@dataclass
+class TargetRow:
+    """One stored result as a posture shows it: the result, its host, and the judge's verdict on it."""
+
+    result: Result
+    host: ScopedHost | None
+    verdict: Verdict
+
+    @property
+    def status(self) -> str:
+        return self.verdict.status
+
+
+def requirement_results(posture: Posture, node: RequirementPosture) -> QuerySet[Result]:
+    """The results behind a requirement's non-passing counts, in a stable order: one row per counted target."""
+    rows = Result.objects.filter(
+        is_current=True, snapshot_id__any=posture.snapshot_ids, control__in=node.controls, status__in=LISTED_STATUSES
+    )
+    if not posture.include_stopped:
+        rows = rows.exclude(STOPPED)
+    return rows.select_related("host").order_by("control", "host__hostname", "target_kind", "target_name", "id")
+
+
+def judge_rows(judge: Judge, results: Iterable[Result], hosts: dict[int, ScopedHost]) -> list[TargetRow]:
+    """Each result with the judge's verdict; the image of each container, for image-scoped exceptions."""
+    results = list(results)
+    containers = [r for r in results if r.target_kind == TargetKind.CONTAINER]
+    images = container_images({r.snapshot_id for r in containers}, {r.target_id for r in containers}) if containers else {}
+    rows = []
+    for result in results:
+        host = hosts.get(result.host_id)
+        rows.append(TargetRow(result, host, judge.verdict(result, host, images.get((result.snapshot_id, result.target_id)))))
+    return rows
+
+
+def snapshot_rows(snapshot: Snapshot, labels: dict[str, str], judge: Judge | None = None) -> list[TargetRow]:
+    """Every current result of one snapshot with its posture status (the host page), in natural control order."""
+    judge = judge or Judge.at()
+    host = ScopedHost(snapshot.host_id, "", "", labels, snapshot.pk)
+    results = Result.objects.filter(snapshot=snapshot, is_current=True).defer("evidence", "expected")
+    rows = judge_rows(judge, results, {host.id: host})
+    rows.sort(key=lambda row: (ref_key(row.result.control), row.result.target_kind, row.result.target_name, row.result.pk))
+    return rows
 
 
 def container_images(snapshot_ids: set[int], container_ids: set[str]) -> dict[tuple[int, str], tuple[str, str]]:
@@ -333,13 +419,13 @@ def _counts_here(evidence: Any, hosts: list[Any]) -> bool:
     return evidence.scope_host_id is None and not evidence.scope_selector
 
 
-def _ref_key(ref_id: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in ref_id.replace("(", ".").replace(")", "").split("."))
+def ref_key(ref_id: str) -> tuple[Any, ...]:
+    """Natural order of ids: 1.1.5 before 1.1.18, 5.9 before 5.24, 164.308(a)(1) before 164.308(a)(2)."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in ref_id.replace("(", ".").replace(")", "").split("."))
 
 
 def _roll_up(results: list[RequirementPosture]) -> None:
     """A node without checks of its own shows the worst status among the nodes under it."""
-    by_ref = {r.ref_id: r for r in results}
     children: dict[str, list[RequirementPosture]] = defaultdict(list)
     for r in results:
         if r.parent:
@@ -356,10 +442,13 @@ def _roll_up(results: list[RequirementPosture]) -> None:
             for kid in kids:
                 r.counts.add(kid.counts)
                 r.stopped_failing += kid.stopped_failing
-    del by_ref
 
 
-def _summary(results: list[RequirementPosture], hosts: list[Any]) -> dict[str, Any]:
+def _share(counter: Counter[str], total: int) -> float | None:
+    return round(counter.get(RequirementStatus.PASSING, 0) / total, 4) if total else None
+
+
+def _summary(results: list[RequirementPosture], hosts: list[ScopedHost]) -> Summary:
     assessable = [r for r in results if r.assessable]
     by_status = Counter(r.status for r in assessable)
     roots = [r for r in results if r.parent is None]
@@ -374,20 +463,18 @@ def _summary(results: list[RequirementPosture], hosts: list[Any]) -> dict[str, A
     for root in roots:
         counter = by_root.get(root.ref_id, Counter())
         total = sum(counter.values())
-        groups.append({
-            "ref_id": root.ref_id, "title": root.title, "status": root.status, "assessable": total,
-            **{s.value: counter.get(s.value, 0) for s in RequirementStatus},
-            "share_passing": round(counter.get(RequirementStatus.PASSING, 0) / total, 4) if total else None,
-        })
-    total = len(assessable)
-    return {
-        "hosts": len(hosts),
-        "hosts_without_results": sum(1 for h in hosts if not h.snapshot_id),
-        "assessable": total,
+        groups.append(GroupSummary(
+            ref_id=root.ref_id, title=root.title, status=root.status, assessable=total,
+            **{s.value: counter.get(s.value, 0) for s in RequirementStatus}, share_passing=_share(counter, total),
+        ))
+    return Summary(
+        hosts=len(hosts),
+        hosts_without_results=sum(1 for h in hosts if not h.snapshot_id),
+        assessable=len(assessable),
         **{s.value: by_status.get(s.value, 0) for s in RequirementStatus},
-        "share_passing": round(by_status.get(RequirementStatus.PASSING, 0) / total, 4) if total else None,
-        "groups": groups,
-    }
+        share_passing=_share(by_status, len(assessable)),
+        groups=groups,
+    )
 
 
 def record_daily_posture(now: datetime.datetime | None = None) -> int:
@@ -410,7 +497,7 @@ def record_daily_posture(now: datetime.datetime | None = None) -> int:
         matched |= posture.matched_exceptions
         PostureRecord.objects.update_or_create(
             framework_slug=slug, selector=selector, day=now.date(),
-            defaults={"recorded_at": now, "hosts": len(posture.hosts), "summary": posture.summary},
+            defaults={"recorded_at": now, "hosts": len(posture.hosts), "summary": posture.summary.as_dict()},
         )
     if matched:
         mark_matched(matched, now)

@@ -124,3 +124,20 @@ def test_it_sends_stuck_snapshots_to_the_queue_again(agent_token, snapshot_doc):
     assert "Enqueued 1" in out.getvalue()
     snapshot.refresh_from_db()
     assert snapshot.evaluation_status == EvaluationStatus.DONE
+
+
+def test_it_keeps_a_judged_snapshot_standing_while_a_rerun_fails(agent_token, snapshot_doc, monkeypatch):
+    snapshot = ingest_snapshot(snapshot_doc(), agent_token[0]).snapshot
+    evaluate_snapshot(snapshot.pk)
+    results = Result.objects.filter(is_current=True).count()
+
+    def broken(*args, **kwargs):
+        raise ValueError("a rule broke")
+
+    monkeypatch.setattr("compliance.services.evaluate", broken)
+    assert evaluate_snapshot(snapshot.pk, force=True) == "failed"
+    snapshot.refresh_from_db()
+    assert snapshot.evaluation_status == EvaluationStatus.DONE
+    assert list(Snapshot.objects.standing()) == [snapshot]
+    assert Result.objects.filter(is_current=True).count() == results
+    assert Evaluation.objects.filter(status=EvaluationStatus.FAILED).count() == 1

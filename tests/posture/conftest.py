@@ -30,9 +30,11 @@ def finding(control: str, status: str, kind: str = "host", name: str = "host", s
 
 @pytest.fixture
 def judged_host(catalogs: None, agent_token: Any, snapshot_doc: Callable[..., dict[str, Any]]) -> Callable[..., Snapshot]:
-    """judged_host("web", {"2.5": ["fail"]}, labels={"pci": "cde"}, at=T0) -> a stored, judged snapshot of that host.
+    """judged_host("web", {"2.5": ["fail"]}, labels={"pci": "cde"}, at=T0) -> a stored, judged snapshot of that host
+    (the labels are the agent's).
 
-    A status written "fail@stopped" is a stopped container's; "fail@web-1" a running container named web-1.
+    A status written "fail@stopped" is a stopped container's; "fail@web-1" a running container named web-1;
+    "fail@image:nginx:1.27" an image's.
     """
 
     def make(name: str, results: dict[str, list[str]], labels: dict[str, str] | None = None,
@@ -41,14 +43,16 @@ def judged_host(catalogs: None, agent_token: Any, snapshot_doc: Callable[..., di
         doc["host"]["machine_id"] = f"machine-{name}"
         doc["host"]["hostname"] = name
         doc["agent"]["collected_at"] = at.isoformat()
-        snapshot = ingest_snapshot(doc, agent_token[0]).snapshot
         if labels is not None:
-            Host.objects.filter(pk=snapshot.host_id).update(labels=labels)
+            doc["agent"]["labels"] = labels
+        snapshot = ingest_snapshot(doc, agent_token[0]).snapshot
         findings = []
         for control, statuses in results.items():
             for i, spec in enumerate(statuses):
                 status, _, where = spec.partition("@")
-                if where == "stopped":
+                if where.startswith("image:"):
+                    findings.append(finding(control, status, "image", where.removeprefix("image:")))
+                elif where == "stopped":
                     findings.append(finding(control, status, "container", f"{name}-stopped-{i}", "exited"))
                 elif where:
                     findings.append(finding(control, status, "container", where, "running"))

@@ -9,8 +9,9 @@ import time_machine
 
 from compliance.evidence.services import upload_evidence
 from compliance.exceptions.services import approve_exception, request_exception
-from compliance.posture.services import PostureError, compute_posture
+from compliance.posture.services import FailingControl, PostureError, compute_posture
 from frameworks.models import Requirement
+from inventory.labels import apply_label_rules
 from inventory.models import LabelRule
 from tests.posture.conftest import T0
 
@@ -49,16 +50,17 @@ def test_it_gives_pci_dss_statuses_over_the_cde_scope(estate):
     failing = requirement(posture, "2.2.5")
     assert failing.status == "failing"
     assert failing.counts.failing == 1
-    assert failing.failing == [{"control": "2.5", "hosts": 1, "targets": 1}]
+    assert failing.failing == [FailingControl(control="2.5", hosts=1, targets=1)]
     unmapped = next(r for r in posture.requirements if r.assessable and not r.controls)
     assert unmapped.status == "not_covered"
-    assert posture.summary["hosts"] == 1
-    assert posture.summary["assessable"] == Requirement.objects.filter(framework__slug="pci-dss-4.0", assessable=True).count()
+    assert posture.summary.hosts == 1
+    assert posture.summary.assessable == Requirement.objects.filter(framework__slug="pci-dss-4.0", assessable=True).count()
 
 
 def test_it_scopes_hosts_by_label_and_by_label_rules(estate):
     assert requirement(compute_posture("pci-dss-4.0", "!pci"), "2.2.5").status == "passing"
     LabelRule.objects.create(key="pci", value="cde", fact="hostname", pattern="office-*")
+    apply_label_rules()
     both = compute_posture("pci-dss-4.0", "pci=cde")
     assert sorted(h.hostname for h in both.hosts) == ["cde-1", "office-1"]
     assert requirement(both, "2.2.5").counts.passing == 1
@@ -83,8 +85,8 @@ def test_it_rolls_failures_up_the_tree(estate):
     while node.parent:
         node = parents[node.parent]
         assert node.status == "failing"
-    group = next(g for g in posture.summary["groups"] if g["ref_id"] == node.ref_id)
-    assert group["failing"] >= 1
+    group = next(g for g in posture.summary.groups if g.ref_id == node.ref_id)
+    assert group.failing >= 1
 
 
 def test_it_excepts_a_failure_until_the_exception_expires(estate, carol, alice):
@@ -136,7 +138,7 @@ def test_it_shows_the_posture_as_it_stood_before_a_change(judged_host):
     before = compute_posture("pci-dss-4.0", "pci=cde", as_of=T0 + datetime.timedelta(days=1))
     assert requirement(before, "2.2.5").status == "failing"
     empty = compute_posture("pci-dss-4.0", "pci=cde", as_of=T0 - datetime.timedelta(days=1))
-    assert empty.summary["hosts_without_results"] == 1
+    assert empty.summary.hosts_without_results == 1
     assert requirement(empty, "2.2.5").status == "needs_evidence"
 
 
