@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "RequirementKindEnum": "frameworks.choices.Kind",
         "EvidenceKindEnum": "compliance.evidence.choices.EvidenceKind",
         "EvaluationStatusEnum": "inventory.choices.EvaluationStatus",
+        "RequirementStatusEnum": "compliance.posture.choices.RequirementStatus",
     },
 }
 

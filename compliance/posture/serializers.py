@@ -44,12 +44,44 @@ class RequirementPostureSerializer(serializers.Serializer):
     stopped_failing = serializers.IntegerField(help_text="Failing stopped containers (listed, not counted by default).")
 
 
+class GroupSummarySerializer(serializers.Serializer):
+    ref_id = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=RequirementStatus.choices)
+    assessable = serializers.IntegerField()
+    failing = serializers.IntegerField()
+    needs_evidence = serializers.IntegerField()
+    passing = serializers.IntegerField()
+    not_covered = serializers.IntegerField()
+    share_passing = serializers.FloatField(allow_null=True, help_text="passing / assessable; null when nothing is assessable.")
+
+
+class SummarySerializer(serializers.Serializer):
+    hosts = serializers.IntegerField(help_text="Hosts in scope.")
+    hosts_without_results = serializers.IntegerField(help_text="In-scope hosts with no judged snapshot at that moment.")
+    assessable = serializers.IntegerField()
+    failing = serializers.IntegerField()
+    needs_evidence = serializers.IntegerField()
+    passing = serializers.IntegerField()
+    not_covered = serializers.IntegerField()
+    share_passing = serializers.FloatField(allow_null=True, help_text="passing / assessable; null when nothing is assessable.")
+    groups = GroupSummarySerializer(many=True)
+
+
+class FrameworkRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    urn = serializers.CharField()
+    name = serializers.CharField()
+    version = serializers.CharField()
+    revision = serializers.IntegerField()
+
+
 class PostureSerializer(serializers.Serializer):
-    framework = serializers.DictField()
+    framework = FrameworkRefSerializer()
     scope = serializers.CharField()
     as_of = serializers.DateTimeField(allow_null=True)
     include_stopped = serializers.BooleanField()
-    summary = serializers.DictField()
+    summary = SummarySerializer()
     requirements = RequirementPostureSerializer(many=True)
 
     @staticmethod
