@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "compliance.evidence",
     "audit",
     "compliance.posture",
+    "compliance.reports",
+    "compliance.administration",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +250,17 @@ PLIMSOLL_EXPIRY_REMINDER_DAYS = tuple(int(d) for d in env_list("PLIMSOLL_EXPIRY_
 PLIMSOLL_EVIDENCE_MAX_BYTES = int(os.environ.get("PLIMSOLL_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
 # Evidence uploads arrive as multipart files and are streamed to disk past this size, not held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Reports: the organisation named on every cover; the PAdES signing key and certificate (PEM paths). Unset, a
+# self-signed pair is generated once into var/ (the embedded mode). Generated reports are kept forever unless
+# PLIMSOLL_REPORT_RETENTION_DAYS is set.
+PLIMSOLL_ORGANISATION = os.environ.get("PLIMSOLL_ORGANISATION", "Plimsoll demo organisation")
+PLIMSOLL_REPORT_SIGNING_KEY = os.environ.get("PLIMSOLL_REPORT_SIGNING_KEY", "")
+PLIMSOLL_REPORT_SIGNING_CERT = os.environ.get("PLIMSOLL_REPORT_SIGNING_CERT", "")
+PLIMSOLL_REPORT_RETENTION_DAYS = int(os.environ.get("PLIMSOLL_REPORT_RETENTION_DAYS", "0"))
+
+# Dashboard: a host with no snapshot for longer than this is stale.
+PLIMSOLL_STALE_HOURS = int(os.environ.get("PLIMSOLL_STALE_HOURS", "26"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "plimsoll@localhost")

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("frameworks.api_urls")),
     path("", include("compliance.api_urls")),
     path("", include("compliance.exceptions.api_urls")),
+    path("", include("compliance.reports.api_urls")),
     path("", include("compliance.evidence.api_urls")),
     path("", include("audit.api_urls")),
     path("", include("compliance.posture.api_urls")),
@@ -28,6 +29,9 @@ urlpatterns = [
     path("evidence/", include("compliance.evidence.urls")),
     path("audit/", include("audit.urls")),
     path("posture/", include("compliance.posture.urls")),
-    path("hosts/", include("compliance.hosts.urls")),
+    path("reports/", include("compliance.reports.urls")),
+    path("administration/", include("compliance.administration.urls")),
+    path("", include("compliance.dashboard.urls")),
+    path("", include("compliance.hosts.urls")),
     path("", include("inventory.urls")),
 ]

@@ -1,4 +1,4 @@
-"""Host pages, mounted at /hosts/."""
+"""Estate pages: hosts, their snapshots, containers and images, each CIS recommendation across the estate."""
 
 from django.urls import path
 
@@ -6,6 +6,6 @@ from compliance.hosts import views
 
 app_name = "hosts"
 urlpatterns = [
-    path("", views.HostListView.as_view(), name="host-list"),
-    path("<int:pk>/", views.HostDetailView.as_view(), name="host-detail"),
+    path("hosts/", views.HostListView.as_view(), name="host-list"),
+    path("hosts/<int:pk>/", views.HostDetailView.as_view(), name="host-detail"),
 ]

@@ -1,0 +1,7 @@
+"""Dashboard pages, mounted at /."""
+
+from django.urls import path
+
+app_name = "dashboard"
+urlpatterns: list = [
+]

@@ -1,0 +1,1 @@
+"""Auditor-ready reports: signed PDF assessments with their evidence pack."""

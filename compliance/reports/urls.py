@@ -1,0 +1,7 @@
+"""Report pages, mounted at /reports/."""
+
+from django.urls import path
+
+app_name = "reports"
+urlpatterns: list = [
+]
