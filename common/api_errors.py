@@ -41,3 +41,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         error, detail = _CODES.get(response.status_code, "error"), data
     response.data = {"error": error, "detail": detail}
     return response
+
+
+def server_error(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """handler500: the API answers JSON in its one error shape, pages get the HTML page."""
+    from django.http import JsonResponse
+    from django.views.defaults import server_error as html_server_error
+
+    if request.path.startswith("/api/"):
+        body = {"error": "server_error", "detail": "The server could not answer this request; it has been logged."}
+        return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return html_server_error(request)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
-from django.db import OperationalError, transaction
+import psycopg
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from compliance.engine import ENGINE_VERSION, CheckResult, Policy, evaluate
@@ -16,6 +18,10 @@ from inventory.choices import EvaluationStatus
 from inventory.models import Snapshot
 
 logger = logging.getLogger(__name__)
+
+# Errors after which the same work succeeds once the database answers again: the task retries them. psycopg's own
+# errors reach here unwrapped from a COPY (inventory.bulk), Django's wrapped ones from everything else.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def set_evaluation_status(snapshot: Snapshot, status: str, error: str = "") -> None:
@@ -80,8 +86,8 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
             set_evaluation_status(snapshot, EvaluationStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return "failed"
     try:
-        store_results(snapshot, findings, policy_data)
-    except OperationalError:
+        store_results(snapshot, findings, policy_data, replace=force or rejudging)
+    except TRANSIENT_ERRORS:
         raise  # transient: the task retries it
     except Exception as exc:
         logger.exception("storing the results of snapshot %s failed", snapshot_id)
@@ -91,11 +97,22 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
     return "done"
 
 
-def store_results(snapshot: Snapshot, findings: list[CheckResult], policy_data: dict[str, Any]) -> Evaluation:
-    """Store one run's results and tallies as the snapshot's current evaluation; the previous run stays as history."""
+def store_results(
+    snapshot: Snapshot, findings: list[CheckResult], policy_data: dict[str, Any], replace: bool = True
+) -> Evaluation:
+    """Store one run's results and tallies as the snapshot's current evaluation; the previous run stays as history.
+
+    With `replace` off, a run of this engine version already stored (a task delivered twice, e.g. re-sent by the
+    sweeper while the first was still going) is kept and nothing is written: each snapshot is judged once.
+    """
     with transaction.atomic():
         locked = Snapshot.objects.select_for_update().only("id").get(pk=snapshot.pk)
         previous = Evaluation.objects.filter(snapshot=locked, is_current=True)
+        if not replace:
+            stored = previous.filter(engine_version=ENGINE_VERSION).first()
+            if stored is not None:
+                set_evaluation_status(snapshot, EvaluationStatus.DONE)
+                return stored
         Result.objects.filter(evaluation__in=previous).update(is_current=False)
         ControlTally.objects.filter(evaluation__in=previous).update(is_current=False)
         previous.update(is_current=False)
@@ -127,3 +144,19 @@ def _insert_results(run: Evaluation, snapshot: Snapshot, findings: list[CheckRes
          (f.target_id or "")[:128], (f.target_state or "")[:32], str(f.status), f.evidence, f.expected, f.message)
         for f in findings
     ))
+
+
+def enqueue_pending(queued_for: timedelta, running_for: timedelta, include_failed: bool = False) -> int:
+    """Send again the snapshots whose evaluation seems lost: queued longer than `queued_for` (the broker was down, or
+    dropped the task), running longer than `running_for` (the worker died). Evaluation is idempotent per engine
+    version, so a snapshot sent twice is judged once. Returns how many were sent."""
+    now = timezone.now()
+    lost = Snapshot.objects.filter(evaluation_status=EvaluationStatus.QUEUED, received_at__lt=now - queued_for)
+    lost |= Snapshot.objects.filter(evaluation_status=EvaluationStatus.RUNNING, received_at__lt=now - running_for)
+    if include_failed:
+        lost |= Snapshot.objects.filter(evaluation_status=EvaluationStatus.FAILED)
+    ids = list(lost.order_by("received_at", "id").values_list("id", flat=True)[:10_000])
+    for snapshot_id in ids:
+        enqueue_evaluation(snapshot_id)
+    return len(ids)
+

@@ -110,6 +110,8 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+# A persistent connection cut while idle (database restart, failover) is replaced before the request uses it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding sends snapshot JSON as parameters instead of quoting megabytes of it in Python.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
@@ -227,11 +229,20 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# With the broker away, ingest must not wait on it: sending a task fails fast, the snapshot stays queued, and the
+# sweeper below sends it once the broker is back. A task a dead worker held is redelivered after the visibility
+# timeout (acks late), and the sweeper catches one the broker lost.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_connect_timeout": 1, "socket_timeout": 5}
+PLIMSOLL_SWEEP_QUEUED_SECONDS = int(os.environ.get("PLIMSOLL_SWEEP_QUEUED_SECONDS", "60"))
+PLIMSOLL_SWEEP_RUNNING_SECONDS = int(os.environ.get("PLIMSOLL_SWEEP_RUNNING_SECONDS", "300"))
 
 # Daily housekeeping, run by `celery -A plimsoll beat` next to the worker.
 CELERY_BEAT_SCHEDULE = {
     name: {"task": task, "schedule": crontab(hour=hour, minute=minute)}
     for name, task, hour, minute in [
+        ("sweep-evaluations", "compliance.sweep_evaluations", "*", "*"),
         ("prune-snapshots", "inventory.prune_snapshots", 0, 10),
         ("record-daily-posture", "compliance.posture.record_daily_posture", 0, 30),
         ("exception-expiry-reminders", "compliance.exceptions.tasks.send_expiry_reminders", 6, 0),

@@ -35,3 +35,5 @@ urlpatterns = [
     path("", include("compliance.hosts.urls")),
     path("", include("inventory.urls")),
 ]
+
+handler500 = "common.api_errors.server_error"

@@ -5,11 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
-from compliance.tasks import evaluate_snapshot
-from inventory.choices import EvaluationStatus
-from inventory.models import Snapshot
+from compliance.services import enqueue_pending
 
 
 class Command(BaseCommand):
@@ -23,9 +20,5 @@ class Command(BaseCommand):
         parser.add_argument("--include-failed", action="store_true")
 
     def handle(self, *args: object, older_than: int, include_failed: bool, **options: object) -> None:
-        statuses = [EvaluationStatus.QUEUED, EvaluationStatus.RUNNING] + ([EvaluationStatus.FAILED] if include_failed else [])
-        cutoff = timezone.now() - timedelta(minutes=older_than)
-        ids = list(Snapshot.objects.filter(evaluation_status__in=statuses, received_at__lt=cutoff).values_list("id", flat=True))
-        for snapshot_id in ids:
-            evaluate_snapshot.delay(snapshot_id)
-        self.stdout.write(f"Enqueued {len(ids)} snapshot(s).")
+        waited = timedelta(minutes=older_than)
+        self.stdout.write(f"Enqueued {enqueue_pending(waited, waited, include_failed)} snapshot(s).")
