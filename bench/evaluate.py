@@ -91,7 +91,7 @@ def with_database(snapshot: dict[str, Any], rounds: int) -> None:
     call_command("migrate", verbosity=0)
     snapshot["host"]["machine_id"] = "bench-evaluate"
     snapshot["host"]["hostname"] = "bench-evaluate"
-    agent = AgentToken.objects.filter(name="bench-evaluate").first() or AgentToken.issue("bench-evaluate")[0]
+    agent = AgentToken.objects.filter(name="bench-evaluate").first() or AgentToken.issue("bench-evaluate", fleet=True)[0]
     stored = ingest_snapshot(snapshot, agent).snapshot
     timings = []
     for _ in range(max(3, rounds // 3)):

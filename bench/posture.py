@@ -74,7 +74,7 @@ def main() -> None:
     if missing:
         from inventory.models import AgentToken
 
-        AgentToken.objects.filter(name="bench-posture").exists() or AgentToken.issue("bench-posture")
+        AgentToken.objects.filter(name="bench-posture").exists() or AgentToken.issue("bench-posture", fleet=True)
         start = time.perf_counter()
         connection.close()
         with Pool(2) as pool:

@@ -27,7 +27,11 @@ def hash_token(raw: str) -> str:
 
 
 class AgentToken(models.Model):
-    """A credential an agent uses to push snapshots. Active until revoked; the secret is stored only as its hash."""
+    """A credential an agent uses to push snapshots. Active until revoked; the secret is stored only as its hash.
+
+    A host token is bound to the one host it enrols (its first push); a fleet token, created explicitly, enrols new
+    hosts and pushes for the hosts it enrolled. Neither pushes for a host bound to another token.
+    """
 
     name = models.CharField(max_length=100, unique=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -36,6 +40,9 @@ class AgentToken(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    fleet = models.BooleanField(
+        default=False, help_text="Enrols new hosts (many); a host token is bound to the one host it enrols."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -44,10 +51,12 @@ class AgentToken(models.Model):
         return self.name
 
     @classmethod
-    def issue(cls, name: str, created_by: Any = None) -> tuple[AgentToken, str]:
+    def issue(cls, name: str, created_by: Any = None, fleet: bool = False) -> tuple[AgentToken, str]:
         """Create a token; the raw secret is returned once and never stored."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(name=name, token_hash=hash_token(raw), prefix=raw[:12], created_by=created_by)
+        token = cls.objects.create(
+            name=name, token_hash=hash_token(raw), prefix=raw[:12], created_by=created_by, fleet=fleet
+        )
         return token, raw
 
     @classmethod
@@ -85,6 +94,10 @@ class Host(models.Model):
     )
     last_collected_at = models.DateTimeField(null=True, blank=True)
     last_agent = models.ForeignKey(AgentToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="hosts")
+    agent_token = models.ForeignKey(
+        AgentToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="bound_hosts",
+        help_text="The token this host is bound to: only it may push for the host. Clear it to enrol the host again.",
+    )
 
     class Meta:
         ordering = ["hostname", "id"]

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 import orjson
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +36,15 @@ from inventory.snapshot_format import (
 logger = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=15)
+
+
+class HostNotAllowed(PermissionDenied):
+    """A push for a host this agent token may not speak for: 403 at the edge (DRF answers PermissionDenied so)."""
+
+    def __init__(self, machine_id: str, reason: str) -> None:
+        super().__init__(reason)
+        self.machine_id = machine_id
+        self.reason = reason
 
 
 class SnapshotTooLarge(Exception):
@@ -193,15 +203,40 @@ def ingest_snapshot(document: Any, agent: AgentToken | None) -> IngestResult:
     if len(canonical) > settings.PLIMSOLL_MAX_SNAPSHOT_BYTES:
         raise SnapshotTooLarge(settings.PLIMSOLL_MAX_SNAPSHOT_BYTES)
     try:
-        snapshot = _store(document, canonical, sha256, agent)
-    except IntegrityError:
-        # The same snapshot raced in through another request: answer with the one that won.
-        existing = Snapshot.objects.filter(sha256=sha256).defer("content").first()
-        if existing is not None:
-            return IngestResult(existing, created=False)
-        # Otherwise two first snapshots of a new host raced to create it; it exists now.
-        snapshot = _store(document, canonical, sha256, agent)
+        try:
+            snapshot = _store(document, canonical, sha256, agent)
+        except IntegrityError:
+            # The same snapshot raced in through another request: answer with the one that won.
+            existing = Snapshot.objects.filter(sha256=sha256).defer("content").first()
+            if existing is not None:
+                return IngestResult(existing, created=False)
+            # Otherwise two first snapshots of a new host raced to create it; it exists now.
+            snapshot = _store(document, canonical, sha256, agent)
+    except HostNotAllowed as exc:
+        _record_refusal(agent, exc)
+        raise
     return IngestResult(snapshot, created=True)
+
+
+def _check_binding(host: Host, agent: AgentToken | None) -> None:
+    """Bind the host to the pushing token, or refuse the push (raises HostNotAllowed); called with the host locked."""
+    if agent is None:
+        return
+    if host.agent_token_id is not None:
+        if host.agent_token_id != agent.pk:
+            raise HostNotAllowed(host.machine_id, "this host is bound to another agent token")
+        return
+    if not agent.fleet and Host.objects.filter(agent_token=agent).exclude(pk=host.pk).exists():
+        raise HostNotAllowed(host.machine_id, "this agent token is bound to another host; use a fleet token to enrol many")
+    host.agent_token = agent
+
+
+def _record_refusal(agent: AgentToken | None, exc: HostNotAllowed) -> None:
+    from audit.choices import AuditAction
+    from audit.services import record
+
+    record(AuditAction.DENY, agent, username=f"agent:{agent.name}" if agent else "",
+           changes={"push": [exc.machine_id, exc.reason]})
 
 
 def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: AgentToken | None) -> Snapshot:
@@ -211,6 +246,7 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
         host, new = Host.objects.select_for_update().get_or_create(
             machine_id=document["host"]["machine_id"], defaults={"hostname": document["host"]["hostname"]}
         )
+        _check_binding(host, agent)
         snapshot = Snapshot.objects.create(
             host=host,
             agent=agent,

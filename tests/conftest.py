@@ -60,7 +60,7 @@ def charlie(db: None) -> User:
 
 @pytest.fixture
 def agent_token(db: None) -> tuple[AgentToken, str]:
-    return AgentToken.issue("agent-01")
+    return AgentToken.issue("agent-01", fleet=True)  # the tests push for many hosts with it
 
 
 @pytest.fixture
