@@ -50,7 +50,7 @@ class AgentTokenAdmin(AuditedModelAdmin):
 class HostAdminForm(forms.ModelForm):
     class Meta:
         model = Host
-        fields = ["labels"]
+        fields = ["labels", "agent_token"]
 
     def clean_labels(self) -> dict[str, str]:
         # The same rule as the host page and the API (and agent.labels), not any JSON.
@@ -66,8 +66,9 @@ class HostAdmin(AuditedModelAdmin):
     list_display = ["hostname", "machine_id", "os_name", "docker_version", "last_collected_at", "labels", "effective_labels"]
     search_fields = ["hostname", "machine_id"]
     fields = ["hostname", "machine_id", "labels", "agent_labels", "effective_labels", "os_name", "kernel", "arch",
-              "docker_version", "first_seen_at", "last_collected_at", "last_snapshot", "last_agent"]
-    readonly_fields = [f for f in fields if f != "labels"]
+              "docker_version", "first_seen_at", "last_collected_at", "last_snapshot", "last_agent", "agent_token"]
+    # An admin edits the labels, and clears (or sets) the token the host is bound to, to enrol it again.
+    readonly_fields = [f for f in fields if f not in ("labels", "agent_token")]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
