@@ -48,7 +48,8 @@ def test_it_records_admin_changes_and_enrolments_in_the_audit_trail(admin_client
     created = AuditEvent.objects.get(action="create", object_id=str(token.pk), content_type__model="agenttoken")
     assert created.actor_username == "root" and created.changes["name"] == [None, "web-08"]
     response = admin_client.post(
-        f"/admin/inventory/host/{host.pk}/change/", {"labels": '{"pci": "cde"}', "_save": "Save"}
+        f"/admin/inventory/host/{host.pk}/change/",
+        {"labels": '{"pci": "cde"}', "agent_token": host.agent_token_id or "", "_save": "Save"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     change = AuditEvent.objects.get(action="change", content_type__model="host", object_id=str(host.pk))
