@@ -18,8 +18,14 @@ from common.api_errors import error_response
 from common.roles import ReadAnyRoleManageByManagers
 from compliance.exceptions import services
 from compliance.exceptions.filters import RiskAcceptanceFilterSet
-from compliance.exceptions.models import FourEyesViolation, NotPermitted, RiskAcceptance, TransitionNotAllowed
-from compliance.exceptions.serializers import DecisionSerializer, RiskAcceptanceSerializer
+from compliance.exceptions.models import (
+    FourEyesViolation,
+    NotPermitted,
+    RevisionMismatch,
+    RiskAcceptance,
+    TransitionNotAllowed,
+)
+from compliance.exceptions.serializers import ApprovalSerializer, DecisionSerializer, RiskAcceptanceSerializer
 from inventory.serializers import ErrorSerializer
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
@@ -36,6 +42,10 @@ def domain_call(call: Callable[[], RiskAcceptance], ok_status: int = status.HTTP
         return error_response(status.HTTP_403_FORBIDDEN, "four_eyes", str(exc))
     except NotPermitted as exc:
         return error_response(status.HTTP_403_FORBIDDEN, "permission_denied", str(exc))
+    except RevisionMismatch as exc:
+        return error_response(
+            status.HTTP_409_CONFLICT, "revision_changed", {"revision": str(exc), "current": exc.current, "named": exc.named}
+        )
     except TransitionNotAllowed as exc:
         return error_response(
             status.HTTP_409_CONFLICT, "invalid_transition", {"status": exc.current, "action": exc.wanted, "reason": str(exc)}
@@ -75,17 +85,25 @@ class RiskAcceptanceViewSet(
         data = serializer.validated_data
         return domain_call(lambda: services.change_exception(exception.pk, by=request.user, request=request, **data))
 
-    def _decision(self, request: Request, decide: Callable[..., RiskAcceptance], text_argument: str = "note") -> Response:
+    def _decision(
+        self, request: Request, decide: Callable[..., RiskAcceptance], text_argument: str = "note",
+        serializer_class: type[DecisionSerializer] = DecisionSerializer,
+    ) -> Response:
         exception = self.get_object()
-        serializer = DecisionSerializer(data=request.data)
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        text = {text_argument: serializer.validated_data["note"]}
-        return domain_call(lambda: decide(exception.pk, by=request.user, request=request, **text))
+        arguments = {text_argument: serializer.validated_data["note"]}
+        if "revision" in serializer.validated_data:
+            arguments["revision"] = serializer.validated_data["revision"]
+        return domain_call(lambda: decide(exception.pk, by=request.user, request=request, **arguments))
 
-    @extend_schema(summary="Approve (never by the requester)", request=DecisionSerializer, responses=DECISION_RESPONSES)
+    @extend_schema(
+        summary="Approve the revision you reviewed (never by the requester)", request=ApprovalSerializer,
+        responses=DECISION_RESPONSES,
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        return self._decision(request, services.approve_exception)
+        return self._decision(request, services.approve_exception, serializer_class=ApprovalSerializer)
 
     @extend_schema(summary="Reject (never by the requester)", request=DecisionSerializer, responses=DECISION_RESPONSES)
     @action(detail=True, methods=["post"])

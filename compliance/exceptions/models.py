@@ -69,6 +69,15 @@ class TransitionNotAllowed(Exception):
         self.wanted = wanted
 
 
+class RevisionMismatch(Exception):
+    """An approval names a revision of the request that is no longer the current one: 409 at the edge."""
+
+    def __init__(self, current: int, named: int) -> None:
+        super().__init__(f"the request changed since revision {named} was reviewed; it is now at revision {current}")
+        self.current = current
+        self.named = named
+
+
 class FourEyesViolation(Exception):
     """The requester tried to approve their own exception: 403 at the edge."""
 
@@ -114,6 +123,10 @@ class RiskAcceptance(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(
         blank=True, max_length=TEXT_MAX_LENGTH, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)]
+    )
+
+    revision = models.PositiveIntegerField(
+        default=1, help_text="Goes up with every change of the request; an approval names the revision it approves."
     )
 
     last_matched_at = models.DateTimeField(null=True, blank=True, help_text="When posture last found a result it covers.")

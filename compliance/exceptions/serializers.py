@@ -26,10 +26,11 @@ class RiskAcceptanceSerializer(serializers.ModelSerializer):
             "scope_container_pattern", "scope_image", "scope", "justification", "compensating_controls", "risk_rating",
             "requested_by", "requested_at", "expires_at", "approved_by", "approved_at", "rejected_by", "rejected_at",
             "decision_note", "revoked_by", "revoked_at", "revocation_reason", "last_matched_at", "stale_since", "is_stale",
+            "revision",
         ]
         read_only_fields = [
             "requested_at", "approved_at", "rejected_at", "decision_note", "revoked_at", "revocation_reason",
-            "last_matched_at", "stale_since",
+            "last_matched_at", "stale_since", "revision",
         ]
         extra_kwargs = {"expires_at": {"help_text": "Mandatory; at most PLIMSOLL_EXCEPTION_MAX_DAYS (365) days ahead."}}
 
@@ -39,3 +40,9 @@ class RiskAcceptanceSerializer(serializers.ModelSerializer):
 
 class DecisionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH)
+
+
+class ApprovalSerializer(DecisionSerializer):
+    revision = serializers.IntegerField(
+        min_value=1, help_text="The revision of the request you reviewed (its `revision` field); 409 if it changed since."
+    )

@@ -23,6 +23,7 @@ from compliance.exceptions.choices import RiskAcceptanceStatus
 from compliance.exceptions.models import (
     FourEyesViolation,
     NotPermitted,
+    RevisionMismatch,
     RiskAcceptance,
     TransitionNotAllowed,
     stale_after_days,
@@ -81,14 +82,18 @@ def change_exception(exception_id: int, *, by: Any, request: HttpRequest | None 
         exception.full_clean(validate_constraints=False)
         changes = diff(before, field_values(exception, EDITABLE_FIELDS))
         if changes:
-            exception.save(update_fields=[name for name in EDITABLE_FIELDS if name in changes])
+            # Whatever a reviewer saw before this change is no longer what would be approved.
+            exception.revision += 1
+            changes["revision"] = [exception.revision - 1, exception.revision]
+            exception.save(update_fields=[name for name in EDITABLE_FIELDS if name in changes] + ["revision"])
             record(AuditAction.CHANGE, exception, actor=by, request=request, changes=changes)
     return exception
 
 
 @contextmanager
 def _decision(
-    exception_id: int, by: Any, action: AuditAction, allowed_from: str, request: HttpRequest | None, *, four_eyes: bool = False
+    exception_id: int, by: Any, action: AuditAction, allowed_from: str, request: HttpRequest | None, *,
+    four_eyes: bool = False, revision: int | None = None,
 ) -> Iterator[tuple[RiskAcceptance, datetime.datetime]]:
     """The one path of every decision: check the role, lock the exception, check its state and, with `four_eyes`, that
     `by` is not its requester; yield it and now for the caller to set the decision fields; then validate, save and
@@ -106,6 +111,8 @@ def _decision(
         current = exception.status_at(now)
         if current != allowed_from:
             raise TransitionNotAllowed(current, verb)
+        if revision is not None and revision != exception.revision:
+            raise RevisionMismatch(exception.revision, revision)
         if four_eyes and exception.requested_by_id == by.pk:
             refusal = FourEyesViolation(f"the requester cannot {verb} their own exception")
             record(AuditAction.DENY, exception, actor=by, request=request,
@@ -122,9 +129,13 @@ def _decision(
         raise refusal
 
 
-def approve_exception(exception_id: int, *, by: Any, note: str = "", request: HttpRequest | None = None) -> RiskAcceptance:
-    """requested -> approved, by a security manager or admin who is not the requester."""
-    with _decision(exception_id, by, AuditAction.APPROVE, Status.REQUESTED, request, four_eyes=True) as (exception, now):
+def approve_exception(
+    exception_id: int, *, by: Any, note: str = "", request: HttpRequest | None = None, revision: int | None = None
+) -> RiskAcceptance:
+    """requested -> approved, by a security manager or admin who is not the requester. With `revision`, only if the
+    request is still at the revision the approver reviewed (RevisionMismatch otherwise)."""
+    with _decision(exception_id, by, AuditAction.APPROVE, Status.REQUESTED, request, four_eyes=True,
+                   revision=revision) as (exception, now):
         exception.status, exception.approved_by, exception.approved_at = Status.APPROVED, by, now
         exception.decision_note = note
     return exception

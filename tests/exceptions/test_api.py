@@ -105,7 +105,7 @@ def test_it_refuses_requests_from_auditors_and_reads_from_people_without_a_role(
 
 def test_it_never_lets_the_requester_approve(client_of, carol, make_exception):
     exception = make_exception(by=carol)
-    response = client_of(carol).post(f"{URL}{exception.pk}/approve/", {}, format="json")
+    response = client_of(carol).post(f"{URL}{exception.pk}/approve/", {"revision": 1}, format="json")
     assert response.status_code == 403 and response.json()["error"] == "four_eyes"
     response = client_of(carol).post(f"{URL}{exception.pk}/reject/", {}, format="json")
     assert response.status_code == 403 and response.json()["error"] == "four_eyes"
@@ -121,7 +121,7 @@ def test_it_never_lets_the_requester_approve(client_of, carol, make_exception):
 
 def test_it_never_lets_an_auditor_approve(client_of, bob, make_exception):
     exception = make_exception()
-    response = client_of(bob).post(f"{URL}{exception.pk}/approve/", {}, format="json")
+    response = client_of(bob).post(f"{URL}{exception.pk}/approve/", {"revision": 1}, format="json")
     assert response.status_code == 403
     exception.refresh_from_db()
     assert exception.status == "requested"
@@ -129,7 +129,7 @@ def test_it_never_lets_an_auditor_approve(client_of, bob, make_exception):
 
 def test_it_approves_by_another_manager_and_records_who(client_of, alice, carol, make_exception):
     exception = make_exception(by=carol)
-    response = client_of(alice).post(f"{URL}{exception.pk}/approve/", {"note": "ok for a quarter"}, format="json")
+    response = client_of(alice).post(f"{URL}{exception.pk}/approve/", {"note": "ok for a quarter", "revision": 1}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "approved" and response.json()["approved_by"] == "alice"
     exception.refresh_from_db()
@@ -141,7 +141,7 @@ def test_it_approves_by_another_manager_and_records_who(client_of, alice, carol,
 def test_it_answers_409_to_transitions_the_state_machine_forbids(client_of, alice, dave, make_exception):
     rejected = make_exception()
     assert client_of(alice).post(f"{URL}{rejected.pk}/reject/", {"note": "no"}, format="json").status_code == 200
-    response = client_of(dave).post(f"{URL}{rejected.pk}/approve/", {}, format="json")
+    response = client_of(dave).post(f"{URL}{rejected.pk}/approve/", {"revision": 1}, format="json")
     assert response.status_code == 409
     assert response.json() == {
         "error": "invalid_transition",
@@ -150,8 +150,8 @@ def test_it_answers_409_to_transitions_the_state_machine_forbids(client_of, alic
     requested = make_exception()
     assert client_of(alice).post(f"{URL}{requested.pk}/revoke/", {}, format="json").status_code == 409
     approved = make_exception()
-    assert client_of(alice).post(f"{URL}{approved.pk}/approve/", {}, format="json").status_code == 200
-    assert client_of(dave).post(f"{URL}{approved.pk}/approve/", {}, format="json").status_code == 409
+    assert client_of(alice).post(f"{URL}{approved.pk}/approve/", {"revision": 1}, format="json").status_code == 200
+    assert client_of(dave).post(f"{URL}{approved.pk}/approve/", {"revision": 1}, format="json").status_code == 409
     assert client_of(dave).post(f"{URL}{approved.pk}/reject/", {}, format="json").status_code == 409
     assert RiskAcceptance.objects.get(pk=rejected.pk).status == "rejected"
     assert RiskAcceptance.objects.get(pk=approved.pk).status == "approved"
@@ -159,7 +159,7 @@ def test_it_answers_409_to_transitions_the_state_machine_forbids(client_of, alic
 
 def test_it_revokes_an_approved_exception(client_of, alice, carol, make_exception):
     exception = make_exception()
-    client_of(alice).post(f"{URL}{exception.pk}/approve/", {}, format="json")
+    client_of(alice).post(f"{URL}{exception.pk}/approve/", {"revision": 1}, format="json")
     response = client_of(carol).post(f"{URL}{exception.pk}/revoke/", {"note": "fixed the image"}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "revoked"
     exception.refresh_from_db()
@@ -173,7 +173,7 @@ def test_it_cannot_approve_an_exception_whose_expiry_has_passed(client_of, alice
 
     exception = make_exception(expires_at=timezone.now() + datetime.timedelta(days=1))
     with time_machine.travel(timezone.now() + datetime.timedelta(days=2), tick=False):
-        response = client_of(alice).post(f"{URL}{exception.pk}/approve/", {}, format="json")
+        response = client_of(alice).post(f"{URL}{exception.pk}/approve/", {"revision": 1}, format="json")
         assert response.status_code == 409 and response.json()["detail"]["status"] == "expired"
         assert client_of(alice).get(f"{URL}?status=expired").json()["count"] == 1
         assert client_of(alice).get(f"{URL}?status=requested").json()["count"] == 0
@@ -183,8 +183,8 @@ def test_it_changes_only_a_requested_exception(client_of, alice, carol, make_exc
     exception = make_exception()
     response = client_of(carol).patch(f"{URL}{exception.pk}/", {"risk_rating": "low"}, format="json")
     assert response.status_code == 200 and response.json()["risk_rating"] == "low"
-    assert AuditEvent.objects.get(action="change").changes == {"risk_rating": ["medium", "low"]}
-    client_of(alice).post(f"{URL}{exception.pk}/approve/", {}, format="json")
+    assert AuditEvent.objects.get(action="change").changes == {"risk_rating": ["medium", "low"], "revision": [1, 2]}
+    client_of(alice).post(f"{URL}{exception.pk}/approve/", {"revision": 1}, format="json")
     response = client_of(carol).patch(f"{URL}{exception.pk}/", {"risk_rating": "critical"}, format="json")
     assert response.status_code == 409
     assert RiskAcceptance.objects.get(pk=exception.pk).risk_rating == "low"
@@ -225,3 +225,21 @@ def test_it_lists_and_filters_in_a_bounded_number_of_queries(client_of, bob, app
     assert client.get(f"{URL}?host={web.pk}").json()["count"] == 3
     with django_assert_max_num_queries(6):
         assert client.get(f"{URL}?status=requested&status=approved").json()["count"] == 6
+
+
+def test_it_binds_an_approval_to_the_revision_reviewed(client_of, carol, alice, make_exception):
+    exception = make_exception()
+    assert client_of(alice).get(f"{URL}{exception.pk}/").json()["revision"] == 1
+    # The requester widens the request after the reviewer read it: every earlier review is void.
+    widened = client_of(carol).patch(
+        f"{URL}{exception.pk}/", {"risk_rating": "critical", "justification": "wider now"}, format="json"
+    )
+    assert widened.status_code == 200 and widened.json()["revision"] == 2
+    stale = client_of(alice).post(f"{URL}{exception.pk}/approve/", {"revision": 1}, format="json")
+    assert stale.status_code == 409 and stale.json()["error"] == "revision_changed"
+    exception.refresh_from_db()
+    assert exception.status == "requested" and exception.approved_by is None
+    assert client_of(alice).post(f"{URL}{exception.pk}/approve/", {}, format="json").status_code == 400
+    assert client_of(alice).post(f"{URL}{exception.pk}/approve/", {"revision": 2}, format="json").status_code == 200
+    change = AuditEvent.objects.filter(action="change", object_id=str(exception.pk)).get()
+    assert change.changes["revision"] == [1, 2]
