@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.middleware.PermissionsPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "plimsoll.urls"
@@ -197,6 +198,17 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["common.throttles.RequestRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("PLIMSOLL_THROTTLE_USER", "1200/min"),
+        "agent": os.environ.get("PLIMSOLL_THROTTLE_AGENT", "6000/min"),
+        "anon": os.environ.get("PLIMSOLL_THROTTLE_ANON", "120/min"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {

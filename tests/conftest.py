@@ -103,3 +103,12 @@ def _tasks_in_process(request: pytest.FixtureRequest) -> Any:
     app.conf.task_always_eager = eager or before
     yield
     app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> Any:
+    """API throttles count in the cache: each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

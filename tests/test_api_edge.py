@@ -1,0 +1,39 @@
+"""The API's edge: odd JSON is a 400 naming the problem on every endpoint, throttles answer 429 with Retry-After,
+and every answer carries a Permissions-Policy."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+DEEP = "[" * 5000 + "]" * 5000
+ODD_BODIES = [DEEP, '{"note": "\\ud800"}', '{"note": ' + "9" * 5000 + "}", '{"note": NaN}', ""]
+
+
+@pytest.mark.parametrize("body", ODD_BODIES, ids=["deep", "lone-surrogate", "huge-int", "nan", "empty"])
+@pytest.mark.parametrize("url", ["/api/v1/exceptions/", "/api/v1/exceptions/1/approve/", "/api/v1/hosts/1/labels/"])
+def test_it_answers_400_to_odd_json(alice, url, body):
+    client = APIClient()
+    client.force_authenticate(alice)
+    method = client.put if url.endswith("/labels/") else client.post
+    response = method(url, body, content_type="application/json")
+    assert response.status_code in (400, 404), response.content[:300]
+    if response.status_code == 400:
+        assert response.json()["error"] in ("parse_error", "invalid")
+
+
+def test_it_throttles_with_retry_after(settings, alice):
+    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], user="3/min")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    client = APIClient()
+    client.force_authenticate(alice)
+    codes = [client.get("/api/v1/hosts/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = client.get("/api/v1/hosts/")
+    assert refused.json()["error"] == "throttled" and int(refused["Retry-After"]) > 0
+
+
+def test_it_sends_a_permissions_policy(client):
+    assert "camera=()" in client.get("/login/")["Permissions-Policy"]
