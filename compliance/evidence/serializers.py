@@ -28,7 +28,8 @@ class RequirementKeyField(serializers.RelatedField):
     def to_internal_value(self, data: Any) -> Requirement:
         text = str(data).strip()
         queryset = self.get_queryset()
-        if text.isdigit():
+        # ASCII digits only: isdigit() is also true of "³", which int() refuses; and an id past 64 bits is no id.
+        if text.isascii() and text.isdigit() and len(text) <= 18:
             found = queryset.filter(pk=int(text)).first()
         else:
             slug, _, ref_id = text.partition(":")

@@ -108,6 +108,8 @@ def test_it_stores_links_and_notes(client_of, carol, catalogs, web):
     ("overrides", "field"),
     [
         ({"requirements": ["cis-docker-1.6.0:9.9"]}, "requirements"),
+        ({"requirements": ["³"]}, "requirements"),
+        ({"requirements": ["9" * 40]}, "requirements"),
         ({"requirements": []}, "requirements"),
         ({"kind": "link", "file": None}, "url"),
         ({"kind": "note", "file": None}, "description"),
