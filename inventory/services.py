@@ -89,17 +89,21 @@ def parse_document(body: bytes) -> Any:
         raise SnapshotRejected("$", "empty body; expected a JSON snapshot document")
     try:
         return orjson.loads(body)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
         # Parse again with the standard library: it says where the error is, in words a person can act on.
-        pass
+        strict = str(exc)
     try:
-        return json.loads(body, parse_constant=_no_constant)
+        json.loads(body, parse_constant=_no_constant)
     except RecursionError:
         raise SnapshotRejected("$", "invalid JSON: nested too deeply") from None
     except UnicodeDecodeError:
         raise SnapshotRejected("$", "body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise SnapshotRejected("$", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise SnapshotRejected("$", f"invalid JSON: {exc}") from None
+    # The standard library takes what cannot be stored: lone surrogates ("\ud800"), integers past 64 bits.
+    raise SnapshotRejected("$", f"invalid JSON: {strict}")
 
 
 @dataclass(frozen=True)

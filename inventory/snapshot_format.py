@@ -242,9 +242,11 @@ def _container(item: Any, path: str) -> None:
     _field(inspect, "Id", str, here, required=True)
     _field(inspect, "Name", str, here)
     _field(inspect, "Image", str, here)
+    _field(inspect, "ImageName", NULLABLE_STR, here)  # Podman's
     stored_time(_field(inspect, "Created", str, here), f"{here}.Created")
     config = _field(inspect, "Config", NULLABLE_OBJECT, here)
     if config:
+        _field(config, "Image", NULLABLE_STR, f"{here}.Config")
         env = _field(config, "Env", NULLABLE_LIST, f"{here}.Config")
         _each(env, f"{here}.Config.Env", lambda v, p: _check_type(v, str, p))
     _field(inspect, "HostConfig", NULLABLE_OBJECT, here)

@@ -322,3 +322,27 @@ def test_it_redacts_image_env_history_and_swarm_secrets_an_agent_left_in_clear(a
     for secret in ("image-secret-1", "history-secret-2", "buildarg-secret-3", "SWMTKN-join-secret-4", "service-secret-5"):
         assert secret not in stored, secret
     assert "DB_PASSWORD=<redacted:sha256:" in stored and "IMG_PASSWORD=<redacted:sha256:" in stored
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path"),
+    [
+        (lambda d: d["docker"]["containers"][0]["inspect"]["Config"].__setitem__("Image", 5), "Config.Image"),
+        (lambda d: d["docker"]["containers"][0]["inspect"]["Config"].__setitem__("Image", {"a": 1}), "Config.Image"),
+        (lambda d: d["docker"]["containers"][0]["inspect"].__setitem__("ImageName", ["x"]), "ImageName"),
+    ],
+)
+def test_it_refuses_image_names_that_are_not_text(agent_client, snapshot_doc, mutate, path):
+    doc = snapshot_doc()
+    mutate(doc)
+    response = agent_client.generic("POST", "/api/v1/snapshots/", json.dumps(doc), content_type="application/json")
+    assert response.status_code == 400 and path in response.json()["detail"]["path"]
+    assert not Snapshot.objects.exists()
+
+
+@pytest.mark.parametrize("odd", ['"\\ud800"', "1" + "0" * 5000])
+def test_it_refuses_values_that_cannot_be_stored(agent_client, snapshot_doc, odd):
+    body = json.dumps(snapshot_doc()).replace('"schema":', f'"odd": {odd}, "schema":', 1)
+    response = agent_client.generic("POST", "/api/v1/snapshots/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["detail"]["path"] == "$"
+    assert not Snapshot.objects.exists()
