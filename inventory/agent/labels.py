@@ -12,6 +12,17 @@ from pathlib import Path
 
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,62}$")
 MAX_VALUE_LENGTH = 63
+# Control characters (NUL included) and lone surrogates cannot be stored or shown; a value is printable text.
+BAD_VALUE_RE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def value_problem(value: str) -> str | None:
+    """Why `value` cannot be a label value, or None."""
+    if len(value) > MAX_VALUE_LENGTH:
+        return f"{len(value)} characters long (at most {MAX_VALUE_LENGTH})"
+    if BAD_VALUE_RE.search(value):
+        return "contains a control character or an invalid character"
+    return None
 
 
 class LabelError(ValueError):
@@ -25,8 +36,8 @@ def parse_label(text: str, where: str = "--label") -> tuple[str, str]:
         raise LabelError(f"{where}: {text!r} is not KEY=VALUE")
     if not KEY_RE.fullmatch(key):
         raise LabelError(f"{where}: bad label key {key!r}: 1 to 63 letters, digits or _.-/, starting with a letter or digit")
-    if len(value) > MAX_VALUE_LENGTH:
-        raise LabelError(f"{where}: the value of label {key!r} is {len(value)} characters long (at most {MAX_VALUE_LENGTH})")
+    if (problem := value_problem(value)) is not None:
+        raise LabelError(f"{where}: the value of label {key!r} is {problem}")
     return key, value
 
 

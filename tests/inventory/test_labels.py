@@ -194,3 +194,21 @@ def test_label_keys_are_read_as_whole_keys(push, bob, api_client_for, selector, 
     host = push("web", {"team__owner": "payments", "a.b/c": "d", "env": ""})
     body = api_client_for(bob).get("/api/v1/hosts/", {"label": selector}).json()
     assert [h["id"] for h in body["results"]] == ([host.pk] if found else [])
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "\ud800", "tab\there"])
+def test_it_refuses_label_values_that_are_not_printable_text(value, alice, client, agent_client, snapshot_doc):
+    from rest_framework.test import APIClient
+
+    host = Host.objects.create(machine_id="m-odd", hostname="odd")
+    api = APIClient()
+    api.force_authenticate(alice)
+    body = '{"pci": "' + value.encode("unicode_escape").decode().replace("\\x", "\\u00") + '"}'
+    response = api.put(f"/api/v1/hosts/{host.pk}/labels/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    if value != "\ud800":  # a form post cannot even encode a lone surrogate
+        client.force_login(alice)
+        page = client.post(f"/hosts/{host.pk}/labels/", {"labels": f"pci={value}"})
+        assert page.status_code == 302
+    host.refresh_from_db()
+    assert host.labels == {}
