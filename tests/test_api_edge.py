@@ -37,3 +37,10 @@ def test_it_throttles_with_retry_after(settings, alice):
 
 def test_it_sends_a_permissions_policy(client):
     assert "camera=()" in client.get("/login/")["Permissions-Policy"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/docs/", "/api/v1/redoc/"])
+def test_it_answers_options_on_the_api_docs_without_an_error(client, alice, url):
+    client.force_login(alice)
+    assert client.options(url).status_code == 405
+    assert client.get(url).status_code == 200
