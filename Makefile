@@ -28,7 +28,7 @@ run: install migrate
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "Plimsoll is starting on http://$(HOST):$(PORT)/"
-	@echo "Log in at http://$(HOST):$(PORT)/login/ with a demo login printed above (kept in $${PLIMSOLL_VAR_DIR:-var}/demo-credentials.json)."
+	@echo "Log in at http://$(HOST):$(PORT)/login/ with a demo login printed above."
 	@echo ""
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 

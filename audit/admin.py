@@ -5,12 +5,34 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin  # registers the default UserAdmin first, so it can be replaced
 from django.contrib.auth.models import User
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
 from audit.choices import AuditAction
 from audit.models import AuditEvent
 from audit.services import created, diff, field_values, record
+
+
+def keep_unchanged_times(obj: models.Model, stored: models.Model | None, form: Any) -> None:
+    """Give each date-time field the form did not change its stored value back, to the microsecond.
+
+    Admin widgets show and post times to the second (Django drops the microseconds of a form's initial times), so
+    saving a form untouched wrote `date_joined` 09:30:15.123456 back as 09:30:15, and the trail recorded a
+    `date_joined` change nobody made. A field the person did change (form.changed_data) keeps what they typed.
+    """
+    if stored is None or form is None:
+        return
+    changed = set(form.changed_data)
+    for name in form.fields:
+        if name in changed:
+            continue
+        try:
+            field = obj._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if isinstance(field, models.DateTimeField | models.TimeField):
+            setattr(obj, field.attname, getattr(stored, field.attname))
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -20,7 +42,9 @@ class AuditedModelAdmin(admin.ModelAdmin):
         return [f.name for f in obj._meta.concrete_fields if not f.primary_key and not isinstance(f, models.BinaryField)]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        before = field_values(type(obj).objects.get(pk=obj.pk), self._fields(obj)) if change and obj.pk else None
+        stored = type(obj)._default_manager.filter(pk=obj.pk).first() if change and obj.pk else None
+        before = field_values(stored, self._fields(obj)) if stored is not None else None
+        keep_unchanged_times(obj, stored, form)
         super().save_model(request, obj, form, change)
         after = field_values(obj, self._fields(obj))
         if before is None:
@@ -87,6 +111,7 @@ class AuditedUserAdmin(auth_admin.UserAdmin):
         stored = User.objects.filter(pk=obj.pk).first() if change and obj.pk else None
         obj._audit_before = self._values(stored) if stored is not None else None
         obj._audit_old_hash = stored.password if stored is not None else None
+        keep_unchanged_times(obj, stored, form)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from audit.admin import AuditedModelAdmin
@@ -17,7 +17,8 @@ class SitePolicyForm(forms.ModelForm):
     class Meta:
         model = SitePolicy
         fields = ["name", "data"]
-        help_texts = {"data": "Fields: " + ", ".join(Policy.__dataclass_fields__) + ". Unset fields keep those checks manual."}
+        help_texts = {"data": "Fields: " + ", ".join(Policy.__dataclass_fields__) + ". Unset fields keep those checks manual. "
+                              "Administration › Site policy edits the active policy as a form."}
 
     def clean_data(self) -> dict[str, Any]:
         data = self.cleaned_data["data"] or {}
@@ -30,8 +31,30 @@ class SitePolicyForm(forms.ModelForm):
 
 @admin.register(SitePolicy)
 class SitePolicyAdmin(AuditedModelAdmin):
+    """Policies are stored by name; the one marked active applies. Activating one deactivates the other (audited)."""
+
     form = SitePolicyForm
-    list_display = ["name", "updated_at"]
+    list_display = ["name", "is_active", "updated_at"]
+    readonly_fields = ["is_active"]
+    actions = ["make_active"]
+
+    def save_model(self, request: HttpRequest, obj: SitePolicy, form: Any, change: bool) -> None:
+        if not change:
+            # A new policy applies only when none does: another is applied explicitly, with "Make active".
+            obj.is_active = not SitePolicy.objects.filter(is_active=True).exists()
+        super().save_model(request, obj, form, change)
+        if not obj.is_active:
+            messages.info(request, f"{obj.name} is stored but does not apply: use \"Make active\" to apply it.")
+
+    @admin.action(description="Make the selected policy the one that applies")
+    def make_active(self, request: HttpRequest, queryset: Any) -> None:
+        from compliance.administration.services import activate_policy
+
+        if queryset.count() != 1:
+            messages.error(request, "Select exactly one policy: only one applies.")
+            return
+        policy = activate_policy(queryset.get().pk, by=request.user, request=request)
+        messages.success(request, f"{policy.name} now applies; re-judge stored snapshots from Administration › Site policy.")
 
 
 @admin.register(Evaluation)

@@ -22,21 +22,39 @@ def is_stopped(target_kind: str, target_state: str | None) -> bool:
 
 
 class SitePolicy(models.Model):
-    """The site policy the engine uses to decide policy-driven checks; one row, edited by an admin."""
+    """A site policy the engine uses to decide policy-driven checks; the one marked active is the one that applies.
+
+    Exactly one row may be active (a named constraint); the others are kept, visibly inactive, and never used.
+    """
 
     name = models.CharField(max_length=64, unique=True, default="default")
+    is_active = models.BooleanField(
+        default=True, help_text="The active policy is the one every evaluation uses; at most one policy is active."
+    )
     data = models.JSONField(default=dict, blank=True, help_text="Policy fields; unset fields keep those checks manual.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "site policies"
+        ordering = ["-is_active", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="sitepolicy_one_active",
+                violation_error_message="Only one site policy can be active.",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.name if self.is_active else f"{self.name} (inactive)"
+
+    @classmethod
+    def active(cls) -> SitePolicy | None:
+        return cls.objects.filter(is_active=True).first()
 
     @classmethod
     def current_data(cls) -> dict[str, Any]:
-        row = cls.objects.filter(name="default").only("data").first()
+        """The data of the active policy; no active policy means every policy-driven check stays manual."""
+        row = cls.objects.filter(is_active=True).only("data").first()
         return dict(row.data) if row else {}
 
 

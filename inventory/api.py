@@ -1,4 +1,4 @@
-"""Inventory API: snapshot ingest for agents, read-only hosts, snapshots and containers for people."""
+"""Inventory API: snapshot ingest for agents, read-only hosts, snapshots, containers and images for people."""
 
 from __future__ import annotations
 
@@ -8,22 +8,24 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from common.api_errors import error_response
 from common.roles import AdminRole, AnyRole
 from inventory.auth import AgentTokenAuthentication, IsAgent
-from inventory.filters import ContainerFilterSet, HostFilterSet, SnapshotFilterSet
-from inventory.models import Container, Host, Snapshot
+from inventory.filters import ContainerFilterSet, HostFilterSet, ImageFilterSet, SnapshotFilterSet
+from inventory.models import Container, Host, Image, Snapshot
 from inventory.serializers import (
     ContainerDetailSerializer,
     ContainerSerializer,
     ErrorSerializer,
     HostLabelsSerializer,
     HostSerializer,
+    ImageDetailSerializer,
+    ImageSerializer,
     SnapshotAcceptedSerializer,
     SnapshotDocumentSerializer,
     SnapshotSerializer,
@@ -79,7 +81,8 @@ def _too_large(limit: int) -> Response:
 )
 class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Snapshot.objects.select_related("host", "agent").defer("content")
-    authentication_classes = [AgentTokenAuthentication, SessionAuthentication, TokenAuthentication]
+    # Agents push with their token; people read with the site's authentication (time-limited accounts included).
+    authentication_classes = [AgentTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
     filterset_class = SnapshotFilterSet
     ordering_fields = ["collected_at", "received_at", "id"]
     ordering = ["-collected_at", "-id"]
@@ -155,3 +158,16 @@ class ContainerViewSet(viewsets.ReadOnlyModelViewSet):
         return ContainerDetailSerializer if self.action == "retrieve" else ContainerSerializer
 
 
+class ImageViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Image.objects.select_related("host")
+    filterset_class = ImageFilterSet
+    ordering_fields = ["created", "size", "id", "snapshot"]
+    ordering = ["-snapshot_id", "image_id", "id"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if self.action == "retrieve":
+            return Image.objects.select_related("host", "snapshot")
+        return super().get_queryset()
+
+    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+        return ImageDetailSerializer if self.action == "retrieve" else ImageSerializer

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from inventory.models import Container, Host, Snapshot
+from inventory.models import Container, Host, Image, Snapshot
 
 
 class HostSerializer(serializers.ModelSerializer):
@@ -56,6 +56,22 @@ class ContainerDetailSerializer(ContainerSerializer):
 
     class Meta(ContainerSerializer.Meta):
         fields = [*ContainerSerializer.Meta.fields, "raw", "top"]
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    hostname = serializers.CharField(source="host.hostname", read_only=True)
+
+    class Meta:
+        model = Image
+        fields = ["id", "snapshot", "host", "hostname", "image_id", "tags", "created", "size"]
+
+
+class ImageDetailSerializer(ImageSerializer):
+    raw = serializers.JSONField(read_only=True, help_text="GET /images/{id}/json as the agent sent it.")
+    history = serializers.JSONField(read_only=True, allow_null=True, help_text="GET /images/{id}/history.")
+
+    class Meta(ImageSerializer.Meta):
+        fields = [*ImageSerializer.Meta.fields, "raw", "history"]
 
 
 class SnapshotAcceptedSerializer(serializers.Serializer):

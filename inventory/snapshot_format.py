@@ -16,6 +16,7 @@ import orjson
 
 from inventory.agent import redact
 from inventory.agent.labels import KEY_RE as LABEL_KEY_RE
+from inventory.agent.labels import MAX_VALUE_LENGTH as LABEL_MAX_VALUE_LENGTH
 from inventory.agent.labels import value_problem as label_value_problem
 
 SCHEMA_V1 = "plimsoll.snapshot/v1"
@@ -180,6 +181,8 @@ def label_problem(key: Any, value: Any) -> str | None:
         return "key: 1 to 63 letters, digits or _.-/, starting with a letter or digit"
     if not isinstance(value, str):
         return f"value: expected a string, got {_got(value)}"
+    if len(value) > LABEL_MAX_VALUE_LENGTH:
+        return f"value: {len(value)} characters long (at most {LABEL_MAX_VALUE_LENGTH} characters)"
     if (problem := label_value_problem(value)) is not None:
         return f"value: {problem}"
     return None

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "compliance.posture",
     "compliance.reports",
     "compliance.administration",
+    "compliance.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "compliance.administration.middleware.AccountLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.middleware.PermissionsPolicyMiddleware",
 ]
@@ -154,7 +156,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "hosts:host-list"
+# Time-limited accounts: after their end date they cannot log in (the middleware ends open sessions, the API
+# authentication refuses their token).
+AUTHENTICATION_BACKENDS = ["compliance.administration.backends.AccountLimitBackend"]
+LOGIN_REDIRECT_URL = "dashboard:overview"
 LOGOUT_REDIRECT_URL = "login"
 
 # Security: with DEBUG off the HTTPS-only flags are on (check --deploy is clean); `make run` serves plain HTTP on
@@ -182,7 +187,7 @@ PLIMSOLL_SNAPSHOT_RETENTION_DAYS = int(os.environ.get("PLIMSOLL_SNAPSHOT_RETENTI
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API request then gets 401 with a WWW-Authenticate header, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "compliance.administration.authentication.AccountLimitTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["common.roles.AnyRole"],
@@ -225,6 +230,7 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "compliance.evidence.choices.EvidenceKind",
         "EvaluationStatusEnum": "inventory.choices.EvaluationStatus",
         "RequirementStatusEnum": "compliance.posture.choices.RequirementStatus",
+        "ReportKindEnum": "compliance.reports.choices.ReportKind",
     },
 }
 
@@ -291,7 +297,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "plimsoll@localhost")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"denials_without_traceback": {"()": "compliance.dashboard.logs.DenialsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A refused request is logged in one line, not with a traceback for every denial.
+        "django.request": {"filters": ["denials_without_traceback"]},
+    },
 }

@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("compliance.api_urls")),
     path("", include("compliance.exceptions.api_urls")),
     path("", include("compliance.reports.api_urls")),
+    path("", include("compliance.hosts.api_urls")),
     path("", include("compliance.evidence.api_urls")),
     path("", include("audit.api_urls")),
     path("", include("compliance.posture.api_urls")),

@@ -48,3 +48,11 @@ class EvidenceForm(forms.Form):
     scope_host = forms.ModelChoiceField(queryset=Host.objects.order_by("hostname", "id"), required=False)
     collected_at = forms.DateTimeField(widget=_DATETIME, help_text="UTC; when it was collected, not today's upload.")
     valid_until = forms.DateTimeField(widget=_DATETIME, help_text="UTC; it stops counting then.")
+
+
+PREFILLED_FIELDS = {"requirements": 2000, "scope_selector": 500, "scope_host": 20, "kind": 8, "title": 200}
+
+
+def prefill(params: Any) -> dict[str, str]:
+    """Initial values of the upload form from a link's query (GET), each cut to a sensible length."""
+    return {name: params[name][:limit] for name, limit in PREFILLED_FIELDS.items() if params.get(name)}

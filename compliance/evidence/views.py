@@ -13,20 +13,35 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from audit.services import events_for
+from common.exports import ExportFormatError, export_response
 from common.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
 from compliance.evidence import services
 from compliance.evidence.api import attachment, evidence_queryset
 from compliance.evidence.choices import EvidenceKind
 from compliance.evidence.filetypes import UploadRejected
 from compliance.evidence.filters import EvidenceFilterSet
-from compliance.evidence.forms import EvidenceForm
+from compliance.evidence.forms import EvidenceForm, prefill
 from compliance.evidence.models import Evidence
 
 
 class EvidenceListView(ReaderRequiredMixin, ListView):
+    """The evidence register; `?export=csv|xlsx` exports every row the same filters select, unpaginated."""
+
     template_name = "evidence/evidence_list.html"
     context_object_name = "evidence_list"
     paginate_by = 100
+    export_error = ""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if fmt := request.GET.get("export"):
+            try:
+                return export_response(fmt, "plimsoll-evidence", EXPORT_HEADER, map(export_row, self.get_queryset()), "Evidence")
+            except ExportFormatError as exc:
+                self.export_error = str(exc)
+                response = super().get(request, *args, **kwargs)
+                response.status_code = 400
+                return response
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Evidence]:
         self.filterset = EvidenceFilterSet(self.request.GET, queryset=evidence_queryset().order_by("-uploaded_at", "-id"))
@@ -34,15 +49,37 @@ class EvidenceListView(ReaderRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(filter=self.filterset, kinds=EvidenceKind.choices, can_manage=can_manage(self.request.user))
+        query = self.request.GET.copy()
+        for key in ("page", "export"):
+            query.pop(key, None)
+        context.update(
+            filter=self.filterset, kinds=EvidenceKind.choices, can_manage=can_manage(self.request.user),
+            query=query.urlencode(), export_error=self.export_error,
+        )
         return context
+
+
+EXPORT_HEADER = [
+    "id", "title", "kind", "attests", "scope", "collected_at", "valid_until", "validity", "uploaded_by", "uploaded_at",
+    "sha256", "url", "description",
+]
+
+
+def export_row(e: Evidence) -> list[Any]:
+    """One piece of evidence as the register exports it: the columns the page shows, then what identifies it."""
+    attests = [f"{r.framework.slug}:{r.ref_id}" for r in e.requirements.all()]
+    return [
+        e.pk, e.title, e.get_kind_display(), attests, e.scope_display, e.collected_at, e.valid_until, e.validity_label,
+        e.uploaded_by.username, e.uploaded_at, e.sha256, e.url, e.description,
+    ]
 
 
 class EvidenceUploadView(ManagerRequiredMixin, View):
     template_name = "evidence/evidence_form.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = EvidenceForm(initial={"requirements": request.GET.get("requirements", "")})
+        # Prefilled from a manual row of a drill-down: the requirements it attests and the host it covers.
+        form = EvidenceForm(initial=prefill(request.GET))
         return render(request, self.template_name, {"form": form})
 
     def post(self, request: HttpRequest) -> HttpResponse:

@@ -1,5 +1,7 @@
 """Forms of the exception pages; the model's clean() holds the rules, so the API and the pages agree."""
 
+from typing import Any
+
 from django import forms
 
 from compliance.exceptions.models import TEXT_MAX_LENGTH, RiskAcceptance
@@ -23,3 +25,17 @@ class RiskAcceptanceForm(forms.ModelForm):
 
 class DecisionForm(forms.Form):
     note = forms.CharField(required=False, max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+PREFILLED_FIELDS = ("control", "scope_kind", "scope_selector", "scope_host", "scope_container_pattern", "scope_image",
+                    "risk_rating")
+
+
+def prefill(params: Any) -> dict[str, str]:
+    """Initial values of the request form from a link's query (GET): only the scope fields, each cut to its column."""
+    initial = {}
+    for name in PREFILLED_FIELDS:
+        value = params.get(name)
+        if value:
+            initial[name] = value[:RiskAcceptance._meta.get_field(name).max_length or 500]
+    return initial

@@ -14,20 +14,37 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from audit.services import events_for
+from common.exports import ExportFormatError, export_response
 from common.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
 from compliance.exceptions import services
 from compliance.exceptions.choices import RiskAcceptanceStatus, RiskRating, ScopeKind
 from compliance.exceptions.filters import RiskAcceptanceFilterSet
-from compliance.exceptions.forms import DecisionForm, RiskAcceptanceForm
+from compliance.exceptions.forms import DecisionForm, RiskAcceptanceForm, prefill
 from compliance.exceptions.models import FourEyesViolation, NotPermitted, RiskAcceptance, TransitionNotAllowed
 
 _RELATED = ("requested_by", "approved_by", "rejected_by", "revoked_by", "scope_host")
 
 
 class RiskAcceptanceListView(ReaderRequiredMixin, ListView):
+    """The exceptions register; `?export=csv|xlsx` exports every row the same filters select, unpaginated."""
+
     template_name = "exceptions/riskacceptance_list.html"
     context_object_name = "exceptions"
     paginate_by = 100
+    export_error = ""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if fmt := request.GET.get("export"):
+            try:
+                return export_response(
+                    fmt, "plimsoll-exceptions", EXPORT_HEADER, map(export_row, self.get_queryset()), "Exceptions"
+                )
+            except ExportFormatError as exc:
+                self.export_error = str(exc)
+                response = super().get(request, *args, **kwargs)
+                response.status_code = 400
+                return response
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[RiskAcceptance]:
         queryset = RiskAcceptance.objects.select_related(*_RELATED).order_by("-requested_at", "-id")
@@ -36,19 +53,39 @@ class RiskAcceptanceListView(ReaderRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        for key in ("page", "export"):
+            query.pop(key, None)
         context.update(
             filter=self.filterset, statuses=RiskAcceptanceStatus.choices, scope_kinds=ScopeKind.choices,
-            ratings=RiskRating.choices, can_manage=can_manage(self.request.user),
+            ratings=RiskRating.choices, can_manage=can_manage(self.request.user), query=query.urlencode(),
+            export_error=self.export_error,
         )
         return context
+
+
+EXPORT_HEADER = [
+    "id", "control", "status", "scope", "risk_rating", "requested_by", "requested_at", "approved_by", "approved_at",
+    "expires_at", "justification", "compensating_controls", "stale_since",
+]
+
+
+def export_row(e: RiskAcceptance) -> list[Any]:
+    """One exception as the register exports it: the columns the page shows, then the texts behind them."""
+    return [
+        e.pk, e.control, e.get_effective_status_display(), e.scope_display, e.get_risk_rating_display(),
+        e.requested_by.username, e.requested_at, e.approved_by.username if e.approved_by else "", e.approved_at,
+        e.expires_at, e.justification, e.compensating_controls, e.stale_since,
+    ]
 
 
 class RiskAcceptanceCreateView(ManagerRequiredMixin, View):
     template_name = "exceptions/riskacceptance_form.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = RiskAcceptanceForm(initial={"control": request.GET.get("control", "")})
-        return render(request, self.template_name, {"form": form})
+        # Prefilled from a failing row of a drill-down or a host page: control, scope, and the requirement it came from.
+        form = RiskAcceptanceForm(initial=prefill(request.GET))
+        return render(request, self.template_name, {"form": form, "requirement": request.GET.get("requirement", "")[:300]})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = RiskAcceptanceForm(request.POST)

@@ -1,1 +1,1 @@
-"""Host pages: the host list and a host's results as posture judges them."""
+"""Estate pages: hosts, their snapshots and diffs, containers and images, each CIS recommendation across the estate."""

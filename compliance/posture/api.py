@@ -14,9 +14,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api_errors import error_response
+from common.scope import SelectorError
+from compliance.administration.limits import limits_for
 from compliance.posture.models import Assessment, PostureRecord
 from compliance.posture.serializers import AssessmentSerializer, PostureRecordSerializer, PostureSerializer
 from compliance.posture.services import PostureError, compute_posture
+from inventory.serializers import ErrorSerializer
 
 
 def parse_as_of(value: str | None) -> datetime.datetime | None:
@@ -51,17 +54,27 @@ class PostureView(APIView):
     @extend_schema(
         summary="Status of each requirement of a framework over the hosts in scope",
         parameters=[
-            OpenApiParameter("scope", str, description="Label selector, e.g. pci=cde,env=prod; empty: every host."),
+            OpenApiParameter("scope", str, description="Label selector, e.g. pci=cde,env=prod; empty: every host. "
+                             "A scoped account's own scope is ANDed with it."),
             OpenApiParameter("as_of", OpenApiTypes.DATETIME, description="The posture as it stood then (a date means its end)."),
             OpenApiParameter("include_stopped", bool, description="Count stopped containers too (default: setting)."),
         ],
-        responses={200: PostureSerializer},
+        responses={200: PostureSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request, slug: str) -> Response:
+        # A limited account (a scoped auditor) reads only its frameworks, and only the hosts of its label scope.
+        limits = limits_for(request.user)
+        if not limits.allows(slug):
+            return error_response(status.HTTP_403_FORBIDDEN, "permission_denied",
+                                  {"framework": f"this account may not read {slug!r}"})
+        try:
+            scope = limits.scope_with(request.query_params.get("scope", ""))
+        except SelectorError as exc:
+            return error_response(status.HTTP_400_BAD_REQUEST, "invalid", {"scope": str(exc)})
         try:
             posture = compute_posture(
                 slug,
-                scope=request.query_params.get("scope", ""),
+                scope=scope,
                 as_of=parse_as_of(request.query_params.get("as_of")),
                 include_stopped=parse_bool(request.query_params.get("include_stopped"), "include_stopped"),
             )

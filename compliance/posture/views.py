@@ -1,22 +1,46 @@
-"""Posture pages: every framework's summary, one framework's requirement tree, one requirement's drill-down."""
+"""Posture pages: every framework's summary, one framework's requirement tree, one requirement's drill-down.
+
+The tree and the drill-down export what they list (`?export=csv|xlsx`, with the same filters).
+"""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views import View
 
-from common.roles import ReaderRequiredMixin
+from common.exports import FORMATS, export_response
+from common.roles import ReaderRequiredMixin, can_manage
+from compliance.dashboard import charts
+from compliance.dashboard.cache import cached_posture, fingerprint
+from compliance.dashboard.drilldown import DRILL_STATUSES, DrillDown, DrillDownError, Filters
+from compliance.dashboard.overview import covered_counts, share_of
+from compliance.dashboard.tables import (
+    DRILL_HEADER,
+    TREE_HEADER,
+    TREE_STATUSES,
+    TreeFilterError,
+    TreeFilters,
+    drill_export_rows,
+    tree_export_row,
+    tree_groups,
+    tree_rows,
+)
+from compliance.dashboard.trend import TrendPoint, live_point
 from compliance.engine import BENCHMARK, CHECKS_BY_CONTROL
 from compliance.posture.api import parse_as_of, parse_bool
 from compliance.posture.models import Assessment, PostureRecord
-from compliance.posture.services import PostureError, compute_posture, judge_rows, requirement_results
+from compliance.posture.services import PostureError
 from frameworks.models import Framework
 
 DRILL_DOWN_PAGE = 100
+TREND_DAYS = 90
+POSTURE_PARAMS = ("scope", "as_of", "include_stopped")
 
 
 def _params(request: HttpRequest) -> dict[str, Any]:
@@ -27,46 +51,113 @@ def _params(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _query(request: HttpRequest, keep: tuple[str, ...] = POSTURE_PARAMS) -> str:
+    """The query string of the parameters named, for links that carry the scope from page to page."""
+    query = request.GET.copy()
+    for key in list(query):
+        if key not in keep:
+            del query[key]
+    return query.urlencode()
+
+
+def _export_format(request: HttpRequest) -> str | None:
+    fmt = request.GET.get("export")
+    if fmt is None:
+        return None
+    if fmt not in FORMATS:
+        raise PostureError("export", f"one of {', '.join(FORMATS)}, not {fmt[:20]!r}")
+    return fmt
+
+
 class PostureIndexView(ReaderRequiredMixin, View):
+    """Every current framework's posture now over all hosts, with its chart; the named assessments below."""
+
     def get(self, request: HttpRequest) -> HttpResponse:
-        frameworks = Framework.objects.filter(is_current=True).order_by("name")
-        latest = {}
-        for record in PostureRecord.objects.filter(selector="").order_by("framework_slug", "-day"):
-            latest.setdefault(record.framework_slug, record)
-        rows = [{"framework": f, "record": latest.get(f.slug)} for f in frameworks]
+        rows = []
+        key = fingerprint()
+        for framework in Framework.objects.filter(is_current=True).order_by("name"):
+            summary = cached_posture(framework.slug, key=key).summary
+            rows.append({
+                "framework": framework,
+                "summary": summary,
+                "share": share_of(summary),
+                "chart": charts.status_bar(covered_counts(summary), f"{framework.name}: covered requirements by status"),
+            })
         return render(request, "posture/index.html", {"rows": rows, "assessments": Assessment.objects.all()})
 
 
+def _trend(slug: str, selector: str, posture_summary: Any, as_of: datetime.datetime | None) -> charts.Chart:
+    """The daily records of this scope over the last TREND_DAYS days, ending with the posture on the page."""
+    end = (as_of or timezone.now()).astimezone(datetime.UTC).date()
+    records = PostureRecord.objects.filter(
+        framework_slug=slug, selector=selector, day__gt=end - datetime.timedelta(days=TREND_DAYS), day__lt=end
+    ).order_by("day").only("day", "summary")
+    points = [TrendPoint(r.day, r.summary) for r in records]
+    points.append(live_point(end, posture_summary))
+    return charts.trend(points, f"Requirements over the last {TREND_DAYS} days")
+
+
 class FrameworkPostureView(ReaderRequiredMixin, View):
+    template = "posture/framework.html"
+
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        context: dict[str, Any] = {
+            "slug": slug, "statuses": TREE_STATUSES, "query": _query(request),
+            "filter_query": _query(request, (*POSTURE_PARAMS, "status", "q")),
+        }
         try:
-            params = _params(request)
-            posture = compute_posture(slug, **params)
+            filters = TreeFilters.parse(request.GET)
+            context["filters"] = filters
+            fmt = _export_format(request)
+            posture = cached_posture(slug, **_params(request))
+        except TreeFilterError as exc:
+            return render(request, self.template, {**context, "error": exc, "filters": TreeFilters()}, status=400)
         except PostureError as exc:
             if exc.field == "framework":
                 raise Http404(exc.reason) from None
-            return render(request, "posture/framework.html", {"error": exc, "slug": slug}, status=400)
-        trend = PostureRecord.objects.filter(framework_slug=slug, selector=str(posture.selector)).order_by("-day")[:30]
-        return render(request, "posture/framework.html", {
-            "posture": posture, "framework": posture.framework, "summary": posture.summary, "slug": slug,
-            "trend": list(reversed(trend)), "query": request.GET.urlencode(), "params": params,
+            return render(request, self.template, {**context, "error": exc}, status=400)
+        groups = tree_groups(posture, filters)
+        if fmt:
+            title = f"{posture.framework.name} posture"
+            return export_response(fmt, f"posture-{slug}", TREE_HEADER, map(tree_export_row, tree_rows(groups)), title)
+        summary = posture.summary
+        context.update({
+            "posture": posture, "framework": posture.framework, "summary": summary, "groups": groups,
+            "share": share_of(summary), "row_count": sum(len(g.rows) for g in groups),
+            "chart": charts.status_bar(covered_counts(summary), f"{posture.framework.name}: covered requirements by status"),
+            "trend": _trend(slug, str(posture.selector), summary, posture.as_of),
         })
+        return render(request, self.template, context)
 
 
 class RequirementPostureView(ReaderRequiredMixin, View):
+    template = "posture/requirement.html"
+
     def get(self, request: HttpRequest, slug: str, ref_id: str) -> HttpResponse:
         try:
-            params = _params(request)
-            posture = compute_posture(slug, **params)
+            posture = cached_posture(slug, **_params(request))
         except PostureError as exc:
             raise Http404(exc.reason) from None
         node = posture.requirement(ref_id)
         if node is None:
             raise Http404(f"{slug} has no requirement {ref_id}")
-        page = Paginator(requirement_results(posture, node), DRILL_DOWN_PAGE).get_page(request.GET.get("page"))
-        rows = judge_rows(posture.judge, page, {h.id: h for h in posture.hosts})
         checks = [CHECKS_BY_CONTROL[c] for c in node.controls if c in CHECKS_BY_CONTROL]
-        return render(request, "posture/requirement.html", {
-            "posture": posture, "framework": posture.framework, "node": node, "page": page, "rows": rows,
-            "checks": checks, "slug": slug, "query": request.GET.urlencode(), "benchmark": BENCHMARK,
-        })
+        context: dict[str, Any] = {
+            "posture": posture, "framework": posture.framework, "node": node, "checks": checks, "slug": slug,
+            "benchmark": BENCHMARK, "statuses": DRILL_STATUSES, "query": _query(request),
+            "filter_query": _query(request, (*POSTURE_PARAMS, "status", "host")),
+            "can_manage": can_manage(request.user), "filters": Filters(),
+        }
+        try:
+            filters = Filters.parse(request.GET)
+            context["filters"] = filters
+            fmt = _export_format(request)
+            drill = DrillDown(posture, node, filters)
+        except (DrillDownError, PostureError) as exc:
+            return render(request, self.template, {**context, "error": exc}, status=400)
+        if fmt:
+            title = f"{posture.framework.name} {node.ref_id}"
+            return export_response(fmt, f"posture-{slug}-{node.ref_id}", DRILL_HEADER, drill_export_rows(drill), title)
+        page = Paginator(drill, DRILL_DOWN_PAGE).get_page(request.GET.get("page"))
+        context.update({"page": page, "rows": page.object_list})
+        return render(request, self.template, context)

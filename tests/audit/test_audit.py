@@ -60,7 +60,9 @@ def test_it_exports_csv_both_ways(api_client_for, bob, events):
         assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
         assert response["Content-Disposition"].startswith("attachment;")
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-        assert rows[0] == ["id", "timestamp", "actor", "action", "object_type", "object_id", "object", "changes", "ip"]
+        assert rows[0] == [
+            "id", "timestamp", "actor", "action", "object_type", "object_id", "object", "changes", "ip", "changes_readable",
+        ]
         assert len(rows) == 6 and rows[1][2] == "alice" and rows[1][4] == "auth.user"
         assert "a4@example.test" in rows[1][7]
     filtered = client.get(f"{URL}export/?action=approve")

@@ -14,8 +14,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, User
 
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make there are synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("PLIMSOLL_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"
@@ -25,6 +23,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orm_beside_playwright() -> Any:
+    """Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make there are synchronous.
+    Set from the first browser test on (they run last, with the live-server tests), not at import, so the other
+    tests and the subprocesses they start do not inherit it."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,10 @@ import io
 import json
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from inventory.models import AgentToken, Host, Snapshot, hash_token
-from tests.conftest import sample_snapshots
+from inventory.models import AgentToken, hash_token
 
 pytestmark = pytest.mark.django_db
 
@@ -49,15 +47,3 @@ def test_it_revokes_a_token():
         run("revoke_agent_token", "nope")
 
 
-def test_it_seeds_demo_hosts_and_users_idempotently(tmp_path, settings):
-    settings.VAR_DIR = tmp_path
-    first = run("seed_demo")
-    assert Host.objects.count() == len(sample_snapshots())
-    assert Snapshot.objects.count() == len(sample_snapshots())
-    assert {"admin", "manager", "auditor"} <= set(User.objects.values_list("username", flat=True))
-    creds = json.loads((tmp_path / "demo-credentials.json").read_text())
-    assert creds["auditor"] in first
-    assert User.objects.get(username="auditor").check_password(creds["auditor"])
-    second = run("seed_demo")
-    assert "(0 new)" in second
-    assert Snapshot.objects.count() == len(sample_snapshots())

@@ -172,7 +172,7 @@ def test_a_host_without_history_has_its_current_labels(db):
     assert labels_at(T0) == {host.pk: {"env": "prod"}}
 
 
-@pytest.mark.parametrize("selector", ["=x", "==x", "=", "bad key=x", "env!=prod", "k" * 64, "env=" + "v" * 64, "env\n=x"])
+@pytest.mark.parametrize("selector", ["=x", "==x", "=", "bad key=x", "k" * 64, "env=" + "v" * 64, "env\n=x"])
 def test_a_malformed_label_filter_is_a_400_in_the_api_and_selects_nothing_on_the_page(push, bob, api_client_for, selector):
     push("web", {"env": "prod"})
     response = api_client_for(bob).get("/api/v1/hosts/", {"label": selector})

@@ -101,6 +101,24 @@ def test_it_lists_containers_in_a_bounded_number_of_queries(estate, bob, api_cli
         assert client.get("/api/v1/snapshots/").status_code == 200
 
 
+def test_it_lists_images_with_the_filters_of_the_image_list(estate, bob, charlie, api_client_for, django_assert_max_num_queries):
+    client = api_client_for(bob)
+    body = client.get("/api/v1/images/").json()
+    assert body["count"] == sum(s.image_count for s in estate) > 0
+    first = body["results"][0]
+    assert {"hostname", "tags", "image_id", "snapshot"} <= set(first)
+    detail = client.get(f"/api/v1/images/{first['id']}/").json()
+    assert detail["raw"]["Id"] == first["image_id"] and "history" in detail
+    host = estate[0].host
+    set_host_labels(host.pk, {"env": "prod"}, by=None)
+    assert {i["hostname"] for i in client.get("/api/v1/images/", {"label": "env=prod"}).json()["results"]} == {host.hostname}
+    assert client.get("/api/v1/images/", {"image": "no-such-image"}).json()["count"] == 0
+    assert client.get("/api/v1/images/", {"label": "env=("}).status_code == 400
+    assert api_client_for(charlie).get("/api/v1/images/").status_code == 403
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/v1/images/").status_code == 200
+
+
 def test_it_serves_the_openapi_schema_and_docs(bob, api_client_for):
     client = api_client_for(bob)
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json")

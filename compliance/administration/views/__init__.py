@@ -1,0 +1,1 @@
+"""Administration pages (admins only): the index, agents, users and roles, the site policy and its re-judging."""
