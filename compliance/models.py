@@ -158,7 +158,11 @@ class ControlTally(models.Model):
                 violation_error_message="An evaluation counts each control once per target group.",
             )
         ]
-        indexes = [models.Index(fields=["evaluation", "control"], name="tally_evaluation_control")]
+        indexes = [
+            models.Index(fields=["evaluation", "control"], name="tally_evaluation_control"),
+            # One control across the estate's standing snapshots (the recommendation page, host counts).
+            models.Index(fields=["snapshot", "control"], name="tally_snapshot_control"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.control} on evaluation {self.evaluation_id}"

@@ -26,7 +26,7 @@ from compliance.posture.services import (
     Counts,
     ScopedHost,
     TargetRow,
-    _target_scoped_exceptions,
+    target_scoped_exceptions,
     hosts_in_scope,
     judge_rows,
     ref_key,
@@ -101,7 +101,7 @@ def _count(counts: dict[int, Counts], judged: dict[int, ScopedHost], judge: Judg
     if not touched:
         return
     # Only the controls an exception or evidence touches are read per host, and decided as compute_posture does.
-    covered = _target_scoped_exceptions(judge, touched, snapshot_ids, judged)
+    covered = target_scoped_exceptions(judge, touched, snapshot_ids, judged)
     for row in tallies.filter(control__in=touched).values("control", "host_id", "stopped", "failed", "manual"):
         host, control, tally = judged[row["host_id"]], row["control"], counts[row["host_id"]]
         if row["failed"]:

@@ -249,7 +249,7 @@ def compute_posture(
             per_host_rows = per_host_rows.filter(stopped=False)
         for row in per_host_rows.values("control", "host_id", "stopped", *COUNT_FIELDS):
             per_host[row["control"]].append(row)
-    covered_fails = _target_scoped_exceptions(judge, special, snapshot_ids, host_by_id)
+    covered_fails = target_scoped_exceptions(judge, special, snapshot_ids, host_by_id)
 
     matched: set[int] = set()
     by_control: dict[str, ControlPosture] = {}
@@ -329,7 +329,7 @@ def compute_posture(
     return Posture(framework, selector, as_of, include_stopped, hosts, results, _summary(results, hosts), matched, judge)
 
 
-def _target_scoped_exceptions(
+def target_scoped_exceptions(
     judge: Judge, controls: set[str], snapshot_ids: list[int], host_by_id: dict[int, ScopedHost]
 ) -> dict[tuple[str, int, bool], list[int]]:
     """(control, host id, stopped) -> ids of the exceptions covering each failing target (container or image scope)."""
