@@ -26,10 +26,10 @@ from compliance.posture.services import (
     Counts,
     ScopedHost,
     TargetRow,
-    target_scoped_exceptions,
     hosts_in_scope,
     judge_rows,
     ref_key,
+    target_scoped_exceptions,
 )
 from frameworks.models import Framework, Requirement
 
