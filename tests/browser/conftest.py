@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, User
 
-
 CHROMIUM = os.environ.get("PLIMSOLL_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"
 

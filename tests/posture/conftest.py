@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from compliance.engine import CheckResult, Status
 from compliance.services import store_results
-from inventory.models import Host, Snapshot
+from inventory.models import Snapshot
 from inventory.services import ingest_snapshot
 
 T0 = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.UTC)
