@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from compliance.administration.limits import NO_LIMITS, AccessLimits
 from compliance.dashboard import charts
 from compliance.dashboard.cache import cached_posture, fingerprint
 from compliance.dashboard.trend import TrendPoint, live_point, load_trends
@@ -90,16 +91,17 @@ class Overview:
     failures_count: int
 
 
-def framework_cards(days: int, now: datetime.datetime) -> list[FrameworkCard]:
-    frameworks = list(Framework.objects.filter(is_current=True).order_by("name"))
+def framework_cards(days: int, now: datetime.datetime, limits: AccessLimits = NO_LIMITS) -> list[FrameworkCard]:
+    frameworks = [f for f in Framework.objects.filter(is_current=True).order_by("name") if limits.allows(f.slug)]
     today = now.astimezone(datetime.UTC).date()
-    trends = load_trends([f.slug for f in frameworks], days, today)
+    # The daily records are estate-wide: an account limited to a label scope sees only its scope's live numbers.
+    trends = load_trends([f.slug for f in frameworks], days, today) if not limits.scope else {}
     key = fingerprint(now)
     cards = []
     for framework in frameworks:
-        posture = cached_posture(framework.slug, key=key)
+        posture = cached_posture(framework.slug, scope=limits.scope, key=key)
         summary = posture.summary
-        points = [*trends[framework.slug], live_point(today, summary)]
+        points = [*trends.get(framework.slug, []), live_point(today, summary)]
         cards.append(FrameworkCard(
             framework=framework,
             posture=posture,
@@ -144,14 +146,14 @@ def evaluation_failures() -> QuerySet[Snapshot]:
     )
 
 
-def build_overview(days: int, now: datetime.datetime | None = None) -> Overview:
+def build_overview(days: int, now: datetime.datetime | None = None, limits: AccessLimits = NO_LIMITS) -> Overview:
     now = now or timezone.now()
     stale_count, stale = stale_hosts(now)
     exceptions = expiring_exceptions(now)
     evidence = expiring_evidence(now)
     failures = evaluation_failures()
     return Overview(
-        cards=framework_cards(days, now),
+        cards=framework_cards(days, now, limits),
         days=days,
         stale_after_hours=settings.PLIMSOLL_STALE_HOURS,
         stale_count=stale_count,

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views import View
 
 from common.roles import ReaderRequiredMixin
+from compliance.administration.limits import limits_for
 from compliance.dashboard.overview import build_overview
 from compliance.dashboard.trend import TREND_DAYS, record_today_if_missing
 
@@ -22,5 +23,5 @@ class OverviewView(ReaderRequiredMixin, View):
             return render(request, "dashboard/overview.html", {"error": error, "trend_days": TREND_DAYS}, status=400)
         # The embedded mode has no beat: the first look of the day writes the day's records, so the trend fills in.
         record_today_if_missing()
-        overview = build_overview(days)
+        overview = build_overview(days, limits=limits_for(request.user))
         return render(request, "dashboard/overview.html", {"overview": overview, "trend_days": TREND_DAYS})

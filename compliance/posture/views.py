@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,6 +17,8 @@ from django.views import View
 
 from common.exports import FORMATS, export_response
 from common.roles import ReaderRequiredMixin, can_manage
+from common.scope import SelectorError
+from compliance.administration.limits import FrameworkNotAllowed, limits_for
 from compliance.dashboard import charts
 from compliance.dashboard.cache import cached_posture, fingerprint
 from compliance.dashboard.drilldown import DRILL_STATUSES, DrillDown, DrillDownError, Filters
@@ -43,9 +46,20 @@ TREND_DAYS = 90
 POSTURE_PARAMS = ("scope", "as_of", "include_stopped")
 
 
-def _params(request: HttpRequest) -> dict[str, Any]:
+def _params(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """The posture parameters of the page, within what the account may read (403 outside its frameworks; its label
+    scope ANDed with the one asked for)."""
+    limits = limits_for(request.user)
+    try:
+        limits.check_framework(slug)
+    except FrameworkNotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    try:
+        scope = limits.scope_with(request.GET.get("scope", ""))
+    except SelectorError as exc:
+        raise PostureError("scope", str(exc)) from None
     return {
-        "scope": request.GET.get("scope", ""),
+        "scope": scope,
         "as_of": parse_as_of(request.GET.get("as_of")),
         "include_stopped": parse_bool(request.GET.get("include_stopped"), "include_stopped"),
     }
@@ -75,8 +89,11 @@ class PostureIndexView(ReaderRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         rows = []
         key = fingerprint()
+        limits = limits_for(request.user)
         for framework in Framework.objects.filter(is_current=True).order_by("name"):
-            summary = cached_posture(framework.slug, key=key).summary
+            if not limits.allows(framework.slug):
+                continue
+            summary = cached_posture(framework.slug, scope=limits.scope, key=key).summary
             rows.append({
                 "framework": framework,
                 "summary": summary,
@@ -109,7 +126,7 @@ class FrameworkPostureView(ReaderRequiredMixin, View):
             filters = TreeFilters.parse(request.GET)
             context["filters"] = filters
             fmt = _export_format(request)
-            posture = cached_posture(slug, **_params(request))
+            posture = cached_posture(slug, **_params(request, slug))
         except TreeFilterError as exc:
             return render(request, self.template, {**context, "error": exc, "filters": TreeFilters()}, status=400)
         except PostureError as exc:
@@ -135,7 +152,7 @@ class RequirementPostureView(ReaderRequiredMixin, View):
 
     def get(self, request: HttpRequest, slug: str, ref_id: str) -> HttpResponse:
         try:
-            posture = cached_posture(slug, **_params(request))
+            posture = cached_posture(slug, **_params(request, slug))
         except PostureError as exc:
             raise Http404(exc.reason) from None
         node = posture.requirement(ref_id)
