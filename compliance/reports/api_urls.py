@@ -2,5 +2,8 @@
 
 from rest_framework.routers import SimpleRouter
 
+from compliance.reports.api import ReportViewSet
+
 router = SimpleRouter()
+router.register("reports", ReportViewSet, basename="report")
 urlpatterns = router.urls
