@@ -24,6 +24,7 @@ _VIEW_ALL = [
     ("inventory", "host"), ("inventory", "snapshot"), ("inventory", "container"), ("inventory", "image"),
     ("inventory", "network"), ("inventory", "agenttoken"), ("inventory", "labelrule"), ("compliance", "sitepolicy"),
     ("compliance", "evaluation"), ("posture", "assessment"), ("posture", "posturerecord"), ("audit", "auditevent"),
+    ("reports", "report"),
 ]
 _ADMIN_MANAGES = [
     ("inventory", "host"), ("inventory", "agenttoken"), ("inventory", "labelrule"), ("compliance", "sitepolicy"),

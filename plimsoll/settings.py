@@ -262,6 +262,7 @@ CELERY_BEAT_SCHEDULE = {
     for name, task, hour, minute in [
         ("sweep-evaluations", "compliance.sweep_evaluations", "*", "*"),
         ("prune-snapshots", "inventory.prune_snapshots", 0, 10),
+        ("prune-expired-reports", "compliance.reports.prune_expired_reports", 1, 0),
         ("record-daily-posture", "compliance.posture.record_daily_posture", 0, 30),
         ("exception-expiry-reminders", "compliance.exceptions.tasks.send_expiry_reminders", 6, 0),
         ("evidence-expiry-reminders", "compliance.evidence.tasks.send_evidence_expiry_reminders", 6, 5),

@@ -27,16 +27,21 @@ def parse_as_of(value: str | None) -> datetime.datetime | None:
     if not value:
         return None
     try:
-        moment = parse_datetime(value)
-        day = parse_date(value) if moment is None else None
+        # A plain date first: Python 3.11's parse_datetime reads "2026-11-30" as its midnight, not its end.
+        day = parse_date(value)
+        moment = parse_datetime(value) if day is None else None
     except ValueError:
         raise PostureError("as_of", f"not a real date or time: {value!r}") from None
     if moment is None:
         if day is None:
             raise PostureError("as_of", f"expected a date (2026-11-30) or an RFC 3339 time, got {value!r}")
         moment = datetime.datetime.combine(day, datetime.time.max)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, datetime.UTC)
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, datetime.UTC)
+        moment.astimezone(datetime.UTC)  # an offset that moves year 1 or 9999 out of range
+    except (OverflowError, ValueError):
+        raise PostureError("as_of", f"out of range: {value!r}") from None
     return moment
 
 

@@ -106,8 +106,10 @@ class PostureIndexView(ReaderRequiredMixin, View):
 def _trend(slug: str, selector: str, posture_summary: Any, as_of: datetime.datetime | None) -> charts.Chart:
     """The daily records of this scope over the last TREND_DAYS days, ending with the posture on the page."""
     end = (as_of or timezone.now()).astimezone(datetime.UTC).date()
+    # An as-of in year 1 has no 90 days before it.
+    start = max(end, datetime.date.min + datetime.timedelta(days=TREND_DAYS)) - datetime.timedelta(days=TREND_DAYS)
     records = PostureRecord.objects.filter(
-        framework_slug=slug, selector=selector, day__gt=end - datetime.timedelta(days=TREND_DAYS), day__lt=end
+        framework_slug=slug, selector=selector, day__gt=start, day__lt=end
     ).order_by("day").only("day", "summary")
     points = [TrendPoint(r.day, r.summary) for r in records]
     points.append(live_point(end, posture_summary))

@@ -24,11 +24,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def _orm_beside_playwright() -> Any:
     """Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make there are synchronous.
-    Set from the first browser test on (they run last, with the live-server tests), not at import, so the other
-    tests and the subprocesses they start do not inherit it."""
+    Set for each browser test module only, not at import, so the other tests and the subprocesses they start (the
+    deployment check) do not inherit it."""
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     yield
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -148,3 +148,13 @@ def test_its_drill_down_marks_what_exceptions_and_evidence_changed(judged_host, 
     assert f"/exceptions/{exception.pk}/" in excepted and "excepted" in excepted
     attested = client.get("/posture/pci-dss-4.0/7.2.3/").content.decode()
     assert f"/evidence/{evidence.pk}/" in attested and ">attested<" in attested
+
+
+def test_it_reads_a_date_as_its_end_and_refuses_moments_out_of_range(judged_host, client, alice):
+    from compliance.posture.api import parse_as_of
+
+    assert parse_as_of("2026-11-30").isoformat() == "2026-11-30T23:59:59.999999+00:00"
+    client.force_login(alice)
+    for value in ("0001-01-01T00:30:00+01:00", "0001-01-01"):
+        assert client.get("/api/v1/posture/cis-docker-1.6.0/", {"as_of": value}).status_code in (200, 400)
+        assert client.get("/posture/cis-docker-1.6.0/", {"as_of": value}).status_code in (200, 400)
