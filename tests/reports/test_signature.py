@@ -75,3 +75,23 @@ def test_the_generated_pair_is_made_once(settings, tmp_path):
     key = first.key.read_bytes()
     assert signing_pair().key.read_bytes() == key
     assert oct(first.key.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_standard_validator_reports_it_intact_and_a_changed_byte_broken(register, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = shutil.which("pyhanko") or str(Path(sys.executable).parent / "pyhanko")
+    data = pdf_of(register)
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(data)
+    middle = len(data) // 3
+    bad.write_bytes(data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1:])
+    command = [cli, "sign", "validate", "--trust-replace", "--trust", str(signing_pair().cert)]
+    intact = subprocess.run([*command, "--pretty-print", str(good)], capture_output=True, text=True, timeout=120)
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    assert "cryptographically sound" in intact.stdout
+    broken = subprocess.run([*command, str(bad)], capture_output=True, text=True, timeout=120)
+    assert broken.returncode != 0 and "INVALID" in broken.stdout
