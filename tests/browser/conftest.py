@@ -24,11 +24,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _orm_beside_playwright() -> Any:
     """Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make there are synchronous.
-    Set for each browser test module only, not at import, so the other tests and the subprocesses they start (the
-    deployment check) do not inherit it."""
+    Set from the first browser test to the end of the session (the loop keeps running for the live-server tests
+    after them), not at import; the deployment check's subprocess drops it (tests/test_settings.py)."""
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     yield
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
