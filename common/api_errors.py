@@ -52,3 +52,11 @@ def server_error(request: Any, *args: Any, **kwargs: Any) -> Any:
         body = {"error": "server_error", "detail": "The server could not answer this request; it has been logged."}
         return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     return html_server_error(request)
+
+
+def api_not_found(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """The last route under /api/v1/: a path no API route matches (an id of the wrong form, a typo) answers JSON 404."""
+    from django.http import JsonResponse
+
+    body = {"error": "not_found", "detail": f"No API endpoint matches {request.path!r}."}
+    return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)

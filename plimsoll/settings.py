@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "compliance.reports",
     "compliance.administration",
     "compliance.dashboard",
+    "compliance.imports",
 ]
 
 MIDDLEWARE = [
@@ -197,7 +198,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "common.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -225,6 +226,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "common.schema.postprocess_schema"],
     "ENUM_NAME_OVERRIDES": {
         "RequirementKindEnum": "frameworks.choices.Kind",
         "EvidenceKindEnum": "compliance.evidence.choices.EvidenceKind",
@@ -288,6 +290,9 @@ PLIMSOLL_ORGANISATION = os.environ.get("PLIMSOLL_ORGANISATION", "Plimsoll demo o
 PLIMSOLL_REPORT_SIGNING_KEY = os.environ.get("PLIMSOLL_REPORT_SIGNING_KEY", "")
 PLIMSOLL_REPORT_SIGNING_CERT = os.environ.get("PLIMSOLL_REPORT_SIGNING_CERT", "")
 PLIMSOLL_REPORT_RETENTION_DAYS = int(os.environ.get("PLIMSOLL_REPORT_RETENTION_DAYS", "0"))
+
+# Monitoring: /metrics answers only a request bearing this token; unset, /metrics is off (404).
+PLIMSOLL_METRICS_TOKEN = os.environ.get("PLIMSOLL_METRICS_TOKEN", "")
 
 # Dashboard: a host with no snapshot for longer than this is stale.
 PLIMSOLL_STALE_HOURS = int(os.environ.get("PLIMSOLL_STALE_HOURS", "26"))

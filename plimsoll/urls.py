@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from common.api_errors import api_not_found
 
 
 class SwaggerView(SpectacularSwaggerView):
@@ -25,9 +27,13 @@ api_v1 = [
     path("", include("compliance.evidence.api_urls")),
     path("", include("audit.api_urls")),
     path("", include("compliance.posture.api_urls")),
+    path("", include("compliance.oscal.api_urls")),
+    path("", include("compliance.imports.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
+    # Last: a path no API route matches answers the API's JSON 404, not Django's HTML page.
+    re_path(r"^", api_not_found),
 ]
 
 urlpatterns = [
@@ -42,6 +48,8 @@ urlpatterns = [
     path("posture/", include("compliance.posture.urls")),
     path("reports/", include("compliance.reports.urls")),
     path("administration/", include("compliance.administration.urls")),
+    path("imports/", include("compliance.imports.urls")),
+    path("", include("compliance.metrics.urls")),
     path("", include("compliance.dashboard.urls")),
     path("", include("compliance.hosts.urls")),
     path("", include("inventory.urls")),

@@ -53,7 +53,7 @@ class Share:
 
 
 def share_of(summary: Summary) -> Share:
-    return Share(summary.passing, summary.assessable - summary.not_covered, summary.not_covered)
+    return Share(summary.passing, summary.covered, summary.not_covered)
 
 
 def covered_counts(summary: Summary) -> dict[str, int]:

@@ -52,8 +52,9 @@ class GroupSummarySerializer(serializers.Serializer):
     failing = serializers.IntegerField()
     needs_evidence = serializers.IntegerField()
     passing = serializers.IntegerField()
-    not_covered = serializers.IntegerField()
-    share_passing = serializers.FloatField(allow_null=True, help_text="passing / assessable; null when nothing is assessable.")
+    not_covered = serializers.IntegerField(help_text="Requirements no CIS check or evidence covers: assessed outside Docker.")
+    covered = serializers.IntegerField(help_text="Requirements a CIS check or evidence decides: assessable - not_covered.")
+    share_passing = serializers.FloatField(allow_null=True, help_text="passing / covered; null when nothing is covered.")
 
 
 class SummarySerializer(serializers.Serializer):
@@ -63,8 +64,9 @@ class SummarySerializer(serializers.Serializer):
     failing = serializers.IntegerField()
     needs_evidence = serializers.IntegerField()
     passing = serializers.IntegerField()
-    not_covered = serializers.IntegerField()
-    share_passing = serializers.FloatField(allow_null=True, help_text="passing / assessable; null when nothing is assessable.")
+    not_covered = serializers.IntegerField(help_text="Requirements no CIS check or evidence covers: assessed outside Docker.")
+    covered = serializers.IntegerField(help_text="Requirements a CIS check or evidence decides: assessable - not_covered.")
+    share_passing = serializers.FloatField(allow_null=True, help_text="passing / covered; null when nothing is covered.")
     groups = GroupSummarySerializer(many=True)
 
 

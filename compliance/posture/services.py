@@ -120,12 +120,14 @@ class GroupSummary:
     needs_evidence: int
     passing: int
     not_covered: int
+    covered: int
     share_passing: float | None
 
 
 @dataclass
 class Summary:
-    """Assessable requirements by status; share_passing = passing / assessable."""
+    """Assessable requirements by status. Covered ones are those a CIS check or evidence decides (assessable minus
+    not covered); share_passing = passing / covered, the share the pages print with its formula."""
 
     hosts: int
     hosts_without_results: int
@@ -134,6 +136,7 @@ class Summary:
     needs_evidence: int
     passing: int
     not_covered: int
+    covered: int
     share_passing: float | None
     groups: list[GroupSummary]
 
@@ -444,8 +447,14 @@ def _roll_up(results: list[RequirementPosture]) -> None:
                 r.stopped_failing += kid.stopped_failing
 
 
+def _covered(counter: Counter[str], total: int) -> int:
+    return total - counter.get(RequirementStatus.NOT_COVERED, 0)
+
+
 def _share(counter: Counter[str], total: int) -> float | None:
-    return round(counter.get(RequirementStatus.PASSING, 0) / total, 4) if total else None
+    """passing / covered: requirements not covered by any check or evidence are counted apart, never in the share."""
+    covered = _covered(counter, total)
+    return round(counter.get(RequirementStatus.PASSING, 0) / covered, 4) if covered else None
 
 
 def _summary(results: list[RequirementPosture], hosts: list[ScopedHost]) -> Summary:
@@ -465,13 +474,15 @@ def _summary(results: list[RequirementPosture], hosts: list[ScopedHost]) -> Summ
         total = sum(counter.values())
         groups.append(GroupSummary(
             ref_id=root.ref_id, title=root.title, status=root.status, assessable=total,
-            **{s.value: counter.get(s.value, 0) for s in RequirementStatus}, share_passing=_share(counter, total),
+            **{s.value: counter.get(s.value, 0) for s in RequirementStatus}, covered=_covered(counter, total),
+            share_passing=_share(counter, total),
         ))
     return Summary(
         hosts=len(hosts),
         hosts_without_results=sum(1 for h in hosts if not h.snapshot_id),
         assessable=len(assessable),
         **{s.value: by_status.get(s.value, 0) for s in RequirementStatus},
+        covered=_covered(by_status, len(assessable)),
         share_passing=_share(by_status, len(assessable)),
         groups=groups,
     )

@@ -1,0 +1,1 @@
+"""Imported scanner and signature evidence: Trivy scans, Cosign verifications, docker-bench-security logs."""

@@ -1,0 +1,3 @@
+"""API routes of compliance.imports, mounted under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Prometheus metrics at /metrics, answered only with PLIMSOLL_METRICS_TOKEN."""

@@ -1,0 +1,3 @@
+"""/metrics, mounted at the site root."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""OSCAL export: assessment results and POA&M built with compliance-trestle's models."""
