@@ -18,3 +18,7 @@ class AuditAction(models.TextChoices):
     FLAG_STALE = "flag_stale", "Flagged stale"
     LOGIN = "login", "Login"
     LOGIN_FAILED = "login_failed", "Failed login"
+    # Too many failed logins for one username from one address: further attempts are refused (django-axes).
+    LOCKOUT = "lockout", "Locked out"
+    # The daily verification of every snapshot hash, chain, evidence file and report (manage.py verify_evidence).
+    VERIFY = "verify", "Evidence verified"

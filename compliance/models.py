@@ -10,6 +10,7 @@ from django.utils import timezone
 from common import lookups  # noqa: F401  (registers field__any)
 from compliance.choices import ResultStatus, TargetKind
 from compliance.engine import BENCHMARK
+from compliance.result_ids import ResultIdField
 from inventory.choices import EvaluationStatus
 
 # The stopped-container rule, once: a container result counts as stopped unless the container was running.
@@ -58,11 +59,105 @@ class SitePolicy(models.Model):
         return dict(row.data) if row else {}
 
 
+class ResultSet(models.Model):
+    """The results of one evaluation by content: the ordered ids of its ResultGroups (one per target: the host, each
+    container, each image). Stored once per distinct content, shared by every evaluation that judged the same."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    groups = models.JSONField(default=list, help_text="ResultGroup ids, in the order the engine judged the targets.")
+
+    def __str__(self) -> str:
+        return f"result set {self.sha256[:12]}"
+
+
+class ResultList(models.Model):
+    """An ordered list of judgements (its ResultRows), shared by every target judged the same: containers cloned from
+    one template, or a container redeployed unchanged, add a ResultGroup row and no rows of results."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"result list {self.sha256[:12]}"
+
+
+class ResultGroup(models.Model):
+    """One target and its results (a ResultList), shared by every evaluation that judged the same target the same."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    target_kind = models.CharField(max_length=16, choices=TargetKind.choices)
+    target_name = models.CharField(max_length=512)
+    target_id = models.CharField(max_length=128, blank=True)
+    target_state = models.CharField(max_length=32, blank=True)
+    result_list = models.ForeignKey(ResultList, on_delete=models.PROTECT, related_name="+", db_index=False)
+
+    def __str__(self) -> str:
+        return f"{self.target_kind}:{self.target_name}"
+
+
+class ResultContent(models.Model):
+    """One distinct judgement (control, status, evidence, expected, message), shared by every target judged so."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    control = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=ResultStatus.choices)
+    evidence = models.JSONField(default=dict, blank=True)
+    expected = models.JSONField(null=True, blank=True)
+    message = models.TextField()
+
+    def __str__(self) -> str:
+        return f"{self.control} {self.status}"
+
+
+class ResultRow(models.Model):
+    """One result of a list: its control and status (what the indexes read) and its content. The key (list,
+    control, position) is the index the per-control reads use."""
+
+    pk = models.CompositePrimaryKey("result_list", "control", "position")
+    result_list = models.ForeignKey(ResultList, on_delete=models.CASCADE, related_name="rows", db_index=False)
+    control = models.CharField(max_length=16)
+    position = models.PositiveSmallIntegerField(help_text="Order in the list, as the engine judged.")
+    status = models.CharField(max_length=16, choices=ResultStatus.choices)
+    content = models.ForeignKey(ResultContent, on_delete=models.PROTECT, related_name="+", db_index=False)
+
+    def __str__(self) -> str:
+        return f"{self.control} {self.status} in list {self.result_list_id}"
+
+
+class TallySet(models.Model):
+    """The per-control tallies of one evaluation by content (TallyRows), shared by every evaluation that counted the
+    same."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"tally set {self.sha256[:12]}"
+
+
+class TallyRow(models.Model):
+    pk = models.CompositePrimaryKey("tally_set", "control", "stopped")
+    tally_set = models.ForeignKey(TallySet, on_delete=models.CASCADE, related_name="rows", db_index=False)
+    control = models.CharField(max_length=16)
+    stopped = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField()
+    passed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    info = models.PositiveIntegerField(default=0)
+    manual = models.PositiveIntegerField(default=0)
+    not_applicable = models.PositiveIntegerField(default=0)
+    error = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.control} in tally set {self.tally_set_id}"
+
+
 class Evaluation(models.Model):
     """One run of the engine over one snapshot. running -> done | failed (the snapshot's evaluation status moves with
-    it, through compliance.services.set_evaluation_status); the newest done run of a snapshot is current."""
+    it, through compliance.services.set_evaluation_status); the newest done run of a snapshot is current.
+
+    Its results and tallies are stored by content (result_set, tally_set) and read through Result and ControlTally."""
 
     snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.CASCADE, related_name="evaluations")
+    host = models.ForeignKey("inventory.Host", on_delete=models.CASCADE, related_name="+", db_index=False)
     benchmark = models.CharField(max_length=64, default=BENCHMARK)
     engine_version = models.CharField(max_length=32)
     policy = models.JSONField(default=dict, blank=True, help_text="The policy as it was when the run was made.")
@@ -72,6 +167,10 @@ class Evaluation(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True, help_text="Results per status.")
+    result_set = models.ForeignKey(ResultSet, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   db_index=False)
+    tally_set = models.ForeignKey(TallySet, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                  db_index=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -87,30 +186,39 @@ class Evaluation(models.Model):
     def __str__(self) -> str:
         return f"{self.benchmark} {self.engine_version} on snapshot {self.snapshot_id}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.host_id is None and self.snapshot_id is not None:
+            from inventory.models import Snapshot
+
+            self.host_id = Snapshot.objects.filter(pk=self.snapshot_id).values_list("host_id", flat=True).first()
+        super().save(*args, **kwargs)
+
 
 class Result(models.Model):
-    """The judgement of one CIS recommendation on one target of one snapshot, with the evidence that decided it."""
+    """The judgement of one CIS recommendation on one target of one snapshot, with the evidence that decided it.
 
-    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="results")
-    snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.CASCADE, related_name="results")
-    host = models.ForeignKey("inventory.Host", on_delete=models.CASCADE, related_name="results")
+    Read-only: a database view over the evaluation, its ResultSet, ResultGroups, ResultRows and ResultContents
+    (docs/storage.md). `is_current` is the evaluation's; the id is stable (compliance.result_ids)."""
+
+    id = ResultIdField(primary_key=True)
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.DO_NOTHING, db_constraint=False, related_name="results")
+    snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.DO_NOTHING, db_constraint=False,
+                                 related_name="results")
+    host = models.ForeignKey("inventory.Host", on_delete=models.DO_NOTHING, db_constraint=False, related_name="results")
     is_current = models.BooleanField(default=True, help_text="Belongs to the snapshot's current evaluation.")
-    control = models.CharField(max_length=16, db_index=True, help_text="CIS Docker recommendation id, e.g. 5.5.")
+    control = models.CharField(max_length=16, help_text="CIS Docker recommendation id, e.g. 5.5.")
     target_kind = models.CharField(max_length=16, choices=TargetKind.choices)
     target_name = models.CharField(max_length=512)
     target_id = models.CharField(max_length=128, blank=True)
     target_state = models.CharField(max_length=32, blank=True, help_text="A container's state when collected.")
-    status = models.CharField(max_length=16, choices=ResultStatus.choices, db_index=True)
+    status = models.CharField(max_length=16, choices=ResultStatus.choices)
     evidence = models.JSONField(default=dict, blank=True)
     expected = models.JSONField(null=True, blank=True)
     message = models.TextField()
 
     class Meta:
+        managed = False
         ordering = ["snapshot_id", "id"]
-        indexes = [
-            models.Index(fields=["snapshot", "control"], name="result_snapshot_control"),
-            models.Index(fields=["host", "status"], name="result_host_status"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.control} {self.target_kind}:{self.target_name} {self.status}"
@@ -124,13 +232,14 @@ class ControlTally(models.Model):
     """Results of one evaluation counted per CIS control and status, for posture over thousands of hosts.
 
     `stopped` rows count the targets that are stopped containers; the others count hosts, images and running
-    containers. Written with the results, in the same transaction; only `is_current` changes, when a newer run
-    of the same snapshot supersedes it.
+    containers. Read-only: a database view over the evaluation and its TallySet's rows; `is_current` is the
+    evaluation's.
     """
 
-    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="tallies")
-    snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.CASCADE, related_name="+")
-    host = models.ForeignKey("inventory.Host", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.DO_NOTHING, db_constraint=False, related_name="tallies")
+    snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.DO_NOTHING, db_constraint=False,
+                                 related_name="+")
+    host = models.ForeignKey("inventory.Host", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     is_current = models.BooleanField(default=True, help_text="Belongs to the snapshot's current evaluation.")
     control = models.CharField(max_length=16)
     stopped = models.BooleanField(default=False)
@@ -151,18 +260,17 @@ class ControlTally(models.Model):
     }
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["evaluation", "control", "stopped"],
-                name="tally_unique_per_evaluation_control",
-                violation_error_message="An evaluation counts each control once per target group.",
-            )
-        ]
-        indexes = [
-            models.Index(fields=["evaluation", "control"], name="tally_evaluation_control"),
-            # One control across the estate's standing snapshots (the recommendation page, host counts).
-            models.Index(fields=["snapshot", "control"], name="tally_snapshot_control"),
-        ]
+        managed = False
 
     def __str__(self) -> str:
         return f"{self.control} on evaluation {self.evaluation_id}"
+
+
+class ResultAlias(models.Model):
+    """The id a result had before results were stored by content (reports name results by id) -> its id now."""
+
+    old_id = models.BigIntegerField(primary_key=True)
+    new_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"result {self.old_id} -> {self.new_id}"

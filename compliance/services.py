@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -12,8 +14,20 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from compliance.engine import ENGINE_VERSION, CheckResult, Policy, evaluate
-from compliance.models import ControlTally, Evaluation, Result, SitePolicy, is_stopped
-from inventory.bulk import bulk_insert
+from compliance.models import (
+    ControlTally,
+    Evaluation,
+    ResultContent,
+    ResultGroup,
+    ResultList,
+    ResultRow,
+    ResultSet,
+    SitePolicy,
+    TallyRow,
+    TallySet,
+    is_stopped,
+)
+from compliance.result_ids import MAX_GROUPS, MAX_POSITION
 from inventory.choices import EvaluationStatus
 from inventory.models import Snapshot
 
@@ -42,19 +56,6 @@ def enqueue_evaluation(snapshot_id: int) -> None:
         logger.exception("could not enqueue evaluation of snapshot %s", snapshot_id)
 
 
-def _tallies(run: Evaluation, snapshot: Snapshot, findings: list[CheckResult]) -> list[ControlTally]:
-    counts: dict[tuple[str, bool], Counter[str]] = {}
-    for f in findings:
-        stopped = is_stopped(f.target_kind, f.target_state)
-        counts.setdefault((f.control, stopped), Counter())[f.status] += 1
-    rows = []
-    for (control, stopped), counter in counts.items():
-        values = {ControlTally.STATUS_FIELDS[status]: n for status, n in counter.items()}
-        rows.append(ControlTally(evaluation=run, snapshot_id=snapshot.pk, host_id=snapshot.host_id, control=control,
-                                 stopped=stopped, **values))
-    return rows
-
-
 def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
     """Judge a stored snapshot and store its results in bulk; a run already made by this engine version is kept.
 
@@ -72,6 +73,7 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
     rejudging = snapshot.evaluation_status == EvaluationStatus.DONE and snapshot.evaluations.filter(is_current=True).exists()
     if not rejudging:
         set_evaluation_status(snapshot, EvaluationStatus.RUNNING)
+    started_at = timezone.now()  # the run's duration (the metrics histogram) counts judging and storing
     policy_data = SitePolicy.current_data()
     try:
         findings = evaluate(snapshot.document, Policy.from_dict(policy_data))
@@ -80,13 +82,13 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
         logger.exception("evaluation of snapshot %s failed", snapshot_id)
         Evaluation.objects.create(
             snapshot=snapshot, engine_version=ENGINE_VERSION, policy=policy_data, status=EvaluationStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}", started_at=started_at, finished_at=timezone.now(),
         )
         if not rejudging:
             set_evaluation_status(snapshot, EvaluationStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return "failed"
     try:
-        store_results(snapshot, findings, policy_data, replace=force or rejudging)
+        store_results(snapshot, findings, policy_data, replace=force or rejudging, started_at=started_at)
     except TRANSIENT_ERRORS:
         raise  # transient: the task retries it
     except Exception as exc:
@@ -98,7 +100,8 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
 
 
 def store_results(
-    snapshot: Snapshot, findings: list[CheckResult], policy_data: dict[str, Any], replace: bool = True
+    snapshot: Snapshot, findings: list[CheckResult], policy_data: dict[str, Any], replace: bool = True,
+    started_at: datetime | None = None,
 ) -> Evaluation:
     """Store one run's results and tallies as the snapshot's current evaluation; the previous run stays as history.
 
@@ -113,37 +116,136 @@ def store_results(
             if stored is not None:
                 set_evaluation_status(snapshot, EvaluationStatus.DONE)
                 return stored
-        Result.objects.filter(evaluation__in=previous).update(is_current=False)
-        ControlTally.objects.filter(evaluation__in=previous).update(is_current=False)
+        # Results and tallies read `is_current` from their evaluation: superseding a run is one row's update.
         previous.update(is_current=False)
+        result_set, tally_set = _insert_results(findings)
         run = Evaluation.objects.create(
             snapshot=snapshot,
+            host_id=snapshot.host_id,
             engine_version=ENGINE_VERSION,
             policy=policy_data,
             status=EvaluationStatus.DONE,
             is_current=True,
+            started_at=started_at or timezone.now(),
             finished_at=timezone.now(),
-            counts=dict(Counter(f.status for f in findings)),
+            counts=dict(Counter(str(f.status) for f in findings)),
+            result_set=result_set,
+            tally_set=tally_set,
         )
-        _insert_results(run, snapshot, findings)
-        ControlTally.objects.bulk_create(_tallies(run, snapshot, findings), batch_size=1000)
         set_evaluation_status(snapshot, EvaluationStatus.DONE)
     return run
 
 
+# Results by content (docs/storage.md): a run's results are a ResultSet of ResultGroups (one per target), each a
+# target and a ResultList of ResultRows pointing at ResultContents; its tallies a TallySet of TallyRows. Each is
+# stored once per distinct content (its sha256), so a snapshot judged like the one before adds an Evaluation row and
+# nothing else.
 
-RESULT_COLUMNS = (
-    "evaluation_id", "snapshot_id", "host_id", "is_current", "control", "target_kind", "target_name", "target_id",
-    "target_state", "status", "evidence", "expected", "message",
-)
+def _sha(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                     default=str).encode()).hexdigest()
 
 
-def _insert_results(run: Evaluation, snapshot: Snapshot, findings: list[CheckResult]) -> None:
-    bulk_insert(Result, RESULT_COLUMNS, (
-        (run.pk, snapshot.pk, snapshot.host_id, True, f.control[:16], f.target_kind, f.target_name[:512],
-         (f.target_id or "")[:128], (f.target_state or "")[:32], str(f.status), f.evidence, f.expected, f.message)
-        for f in findings
-    ))
+def _ids_by_sha(model: type[Any], objects: dict[str, Any]) -> tuple[dict[str, int], list[str]]:
+    """sha256 -> id of the rows of `model` stored with these hashes, creating those missing; also the hashes that
+    were missing (created here, or by a concurrent run of the same content: ON CONFLICT DO NOTHING, then read)."""
+    shas = list(objects)
+    found: dict[str, int] = {}
+    for start in range(0, len(shas), 1000):
+        found.update(model.objects.filter(sha256__in=shas[start:start + 1000]).values_list("sha256", "id"))
+    missing = [sha for sha in shas if sha not in found]
+    if missing:
+        model.objects.bulk_create([objects[sha] for sha in missing], batch_size=1000, ignore_conflicts=True)
+        for start in range(0, len(missing), 1000):
+            found.update(model.objects.filter(sha256__in=missing[start:start + 1000]).values_list("sha256", "id"))
+    return found, missing
+
+
+def content_key(control: str, status: str, evidence: Any, expected: Any, message: str) -> list[Any]:
+    return [control, status, evidence, expected, message]
+
+
+def _insert_results(findings: list[CheckResult]) -> tuple[ResultSet, TallySet]:
+    """The ResultSet and TallySet of these findings, stored where they are not yet (inside the caller's transaction)."""
+    contents: dict[str, ResultContent] = {}
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
+    for f in findings:
+        control, status = f.control[:16], str(f.status)
+        sha = _sha(content_key(control, status, f.evidence, f.expected, f.message))
+        if sha not in contents:
+            contents[sha] = ResultContent(sha256=sha, control=control, status=status, evidence=f.evidence,
+                                          expected=f.expected, message=f.message)
+        target = (f.target_kind, f.target_name[:512], (f.target_id or "")[:128], (f.target_state or "")[:32])
+        groups.setdefault(target, []).append(sha)
+    if len(groups) > MAX_GROUPS or any(len(shas) > MAX_POSITION for shas in groups.values()):
+        raise ValueError(f"a snapshot holds at most {MAX_GROUPS} targets of at most {MAX_POSITION} results each")
+    content_ids, _ = _ids_by_sha(ResultContent, contents)
+
+    lists = {_sha(shas): shas for shas in groups.values()}
+    list_ids, new_lists = _ids_by_sha(ResultList, {sha: ResultList(sha256=sha) for sha in lists})
+    if new_lists:
+        # Rows of a list another run stored meanwhile are the same rows: their conflicts are ignored.
+        ResultRow.objects.bulk_create([
+            ResultRow(result_list_id=list_ids[sha], control=contents[c].control, position=position,
+                      status=contents[c].status, content_id=content_ids[c])
+            for sha in new_lists for position, c in enumerate(lists[sha])
+        ], batch_size=2000, ignore_conflicts=True)
+    group_objects: dict[str, ResultGroup] = {}
+    group_shas: list[str] = []
+    for (kind, name, target_id, state), shas in groups.items():
+        list_sha = _sha(shas)
+        sha = _sha([kind, name, target_id, state, list_sha])
+        group_shas.append(sha)
+        group_objects[sha] = ResultGroup(sha256=sha, target_kind=kind, target_name=name, target_id=target_id,
+                                         target_state=state, result_list_id=list_ids[list_sha])
+    group_ids, _ = _ids_by_sha(ResultGroup, group_objects)
+    ordered = [group_ids[sha] for sha in group_shas]
+    set_sha = _sha(group_shas)
+    set_ids, _ = _ids_by_sha(ResultSet, {set_sha: ResultSet(sha256=set_sha, groups=ordered)})
+
+    counts: dict[tuple[str, bool], Counter[str]] = {}
+    for f in findings:
+        counts.setdefault((f.control[:16], is_stopped(f.target_kind, f.target_state)), Counter())[str(f.status)] += 1
+    tallies = [
+        (control, stopped, {ControlTally.STATUS_FIELDS[status]: n for status, n in sorted(counter.items())})
+        for (control, stopped), counter in sorted(counts.items())
+    ]
+    tally_sha = _sha(tallies)
+    tally_ids, new_tallies = _ids_by_sha(TallySet, {tally_sha: TallySet(sha256=tally_sha)})
+    if new_tallies:
+        TallyRow.objects.bulk_create([
+            TallyRow(tally_set_id=tally_ids[tally_sha], control=control, stopped=stopped, position=position, **values)
+            for position, (control, stopped, values) in enumerate(tallies)
+        ], batch_size=2000, ignore_conflicts=True)
+    return ResultSet(pk=set_ids[set_sha], sha256=set_sha, groups=ordered), TallySet(pk=tally_ids[tally_sha],
+                                                                                     sha256=tally_sha)
+
+
+def delete_unreferenced() -> dict[str, int]:
+    """Delete the result and tally sets no evaluation references any more (after snapshots are pruned), then the
+    groups no set lists, the lists no group uses and the contents no row uses. Returns how many of each went."""
+    from django.db.models import Exists, OuterRef
+
+    deleted: dict[str, int] = {}
+    with transaction.atomic():
+        sets = ResultSet.objects.exclude(Exists(Evaluation.objects.filter(result_set=OuterRef("pk"))))
+        deleted["result_sets"] = sets.delete()[0]
+        tallies = TallySet.objects.exclude(Exists(Evaluation.objects.filter(tally_set=OuterRef("pk"))))
+        deleted["tally_sets"] = tallies.delete()[1].get("compliance.TallySet", 0)
+        used: set[int] = set()
+        for groups in ResultSet.objects.values_list("groups", flat=True).iterator(chunk_size=2000):
+            used.update(groups)
+        unused = list(ResultGroup.objects.exclude(pk__in=used).values_list("pk", flat=True)) if used else \
+            list(ResultGroup.objects.values_list("pk", flat=True))
+        deleted["result_groups"] = 0
+        for start in range(0, len(unused), 1000):
+            deleted["result_groups"] += ResultGroup.objects.filter(pk__in=unused[start:start + 1000]).delete()[1].get(
+                "compliance.ResultGroup", 0)
+        lists = ResultList.objects.exclude(Exists(ResultGroup.objects.filter(result_list=OuterRef("pk"))))
+        deleted["result_lists"] = lists.delete()[1].get("compliance.ResultList", 0)
+        contents = ResultContent.objects.exclude(Exists(ResultRow.objects.filter(content_id=OuterRef("pk"))))
+        deleted["result_contents"] = contents.delete()[0]
+    return deleted
 
 
 def enqueue_pending(queued_for: timedelta, running_for: timedelta, include_failed: bool = False) -> int:

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import secrets
+import zlib
 from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from inventory.choices import EvaluationStatus
+from inventory.snapshot_format import assemble, references
 
 TOKEN_PREFIX = "plm_"
 
@@ -202,7 +204,10 @@ class Snapshot(models.Model):
     collected_at = models.DateTimeField(db_index=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     size_bytes = models.PositiveBigIntegerField(help_text="Size of the canonical document in bytes.")
-    content = models.BinaryField(help_text="The canonical JSON document, gzip-compressed: the exact bytes hashed.")
+    content = models.BinaryField(
+        help_text="The document's skeleton, gzip-compressed: its canonical JSON with each large part replaced by a "
+        "reference to a DocumentPart (see docs/storage.md)."
+    )
     agent_errors = models.JSONField(default=list, blank=True)
     container_count = models.PositiveIntegerField(default=0)
     running_count = models.PositiveIntegerField(default=0)
@@ -212,6 +217,17 @@ class Snapshot(models.Model):
     )
     evaluation_error = models.TextField(blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
+    previous_sha256 = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="sha256 of the host's previous snapshot in ingest order (empty for its first): the hash chain.",
+    )
+    container_set = models.ForeignKey(
+        "inventory.ContainerSet", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    image_set = models.ForeignKey("inventory.ImageSet", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    network_set = models.ForeignKey(
+        "inventory.NetworkSet", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = SnapshotQuerySet.as_manager()
 
@@ -241,10 +257,21 @@ class Snapshot(models.Model):
         # mtime=0 keeps the stored bytes a pure function of the document.
         return gzip.compress(canonical, compresslevel=1, mtime=0)
 
+    @classmethod
+    def pack_skeleton(cls, skeleton: bytes, has_parts: bool) -> bytes:
+        # A leading NUL (never the first byte of JSON) marks a skeleton; content without it is the whole document.
+        return cls.pack(SKELETON_MARK + skeleton if has_parts else skeleton)
+
+    @property
+    def skeleton(self) -> bytes | None:
+        """The stored form of the document (canonical JSON with references to parts), None if stored whole."""
+        stored = gzip.decompress(bytes(self.content))
+        return stored[1:] if stored[:1] == SKELETON_MARK else None
+
     @property
     def canonical(self) -> bytes:
-        """The exact bytes the sha256 was taken over."""
-        return gzip.decompress(bytes(self.content))
+        """The exact bytes the sha256 was taken over, reassembled from the skeleton and its parts."""
+        return DocumentPart.canonical(gzip.decompress(bytes(self.content)))
 
     @cached_property
     def document(self) -> dict[str, Any]:
@@ -256,15 +283,241 @@ class Snapshot(models.Model):
         return hashlib.sha256(self.canonical).hexdigest() == self.sha256
 
 
+class PrunedSnapshot(models.Model):
+    """What retention keeps of a deleted snapshot: its place in its host's hash chain (same id, sha256, previous)."""
+
+    id = models.BigIntegerField(primary_key=True, help_text="The id the snapshot had: its place in ingest order.")
+    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="pruned_snapshots")
+    sha256 = models.CharField(max_length=64)
+    previous_sha256 = models.CharField(max_length=64, blank=True, default="")
+    collected_at = models.DateTimeField()
+    pruned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["host_id", "id"]
+        indexes = [models.Index(fields=["host", "-id"], name="prunedsnapshot_host_id")]
+
+    def __str__(self) -> str:
+        return f"{self.host_id} #{self.id} (pruned)"
+
+
+SKELETON_MARK = b"\x00"
+
+# The PostgreSQL advisory lock between ingest (shared) and retention's sweep of unreferenced parts (exclusive).
+STORAGE_LOCK = 0x706C6D73
+
+
+class DocumentPart(models.Model):
+    """A large part of snapshot documents (an inspect object, a network, docker info...), stored once by content.
+
+    `sha256` is that of the part's canonical bytes; `data` is its stored form (canonical bytes in which its own large
+    parts are references), zlib-compressed. Immutable; removed only by retention once no snapshot refers to it.
+    """
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    data = models.BinaryField()
+
+    class Meta:
+        verbose_name = "document part"
+
+    def __str__(self) -> str:
+        return self.sha256
+
+    @staticmethod
+    def pack(stored: bytes) -> bytes:
+        return zlib.compress(stored, 6)
+
+    @staticmethod
+    def unpack(data: bytes | memoryview) -> bytes:
+        return zlib.decompress(bytes(data))
+
+    @classmethod
+    def stored_forms(cls, root: bytes) -> dict[str, bytes]:
+        """The stored form of every part `root` refers to, at any depth: one query per level of nesting."""
+        found: dict[str, bytes] = {}
+        wanted = set(references(root))
+        while wanted:
+            level = {sha: cls.unpack(data) for sha, data in cls.objects.filter(sha256__in=wanted).values_list("sha256", "data")}
+            missing = wanted - level.keys()
+            if missing:
+                raise MissingPart(sorted(missing)[0])
+            found.update(level)
+            wanted = {sha for stored in level.values() for sha in references(stored)} - found.keys()
+        return found
+
+    @classmethod
+    def canonical(cls, content: bytes) -> bytes:
+        """The canonical bytes of a snapshot's decompressed content: the skeleton with its parts, or the whole."""
+        if content[:1] != SKELETON_MARK:
+            return content
+        root = content[1:]
+        return assemble(root, cls.stored_forms(root).__getitem__)
+
+
+class MissingPart(Exception):
+    """A snapshot refers to a document part that is not stored: its evidence cannot be reassembled."""
+
+    def __init__(self, sha256: str) -> None:
+        super().__init__(f"document part {sha256} is missing")
+        self.sha256 = sha256
+
+
+def row_digest(row: dict[str, Any]) -> str:
+    """The content key of an inventory record: sha256 of its field values as canonical JSON (datetimes in ISO 8601)."""
+    data = json.dumps(row, separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=_iso)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+# Rows of the read models (Container, Image, Network) are views: a snapshot points to a set (the list of rows it
+# holds, shared by every snapshot that holds the same list), a set lists records by position, a record is one row's
+# content stored once. The view's id is the snapshot id times ROW_ID_SPAN plus the position.
+ROW_ID_SPAN = 1 << 20
+
+
+class ViewRowIdField(models.BigIntegerField):
+    """The id of a row of an inventory view (snapshot id * ROW_ID_SPAN + position); `pk=...` finds it by index."""
+
+
+@ViewRowIdField.register_lookup
+class ViewRowIdExact(models.lookups.Exact):
+    """id = n, written as snapshot_id = n // SPAN AND position = n % SPAN, which the view resolves through indexes."""
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if not isinstance(self.rhs, int) or not hasattr(self.lhs, "alias"):
+            return super().as_sql(compiler, connection)
+        qn = compiler.quote_name_unless_alias
+        alias = qn(self.lhs.alias)
+        snapshot_id, position = divmod(self.rhs, ROW_ID_SPAN)
+        return f"({alias}.{qn('snapshot_id')} = %s AND {alias}.{qn('position')} = %s)", [snapshot_id, position]
+
+
+class ContainerRecord(models.Model):
+    """One container row's content (what pages and filters read), stored once for every snapshot that saw it so."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    container_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=255)
+    image = models.CharField(max_length=512, blank=True)
+    image_id = models.CharField(max_length=128, blank=True)
+    state = models.CharField(max_length=32, blank=True)
+    running = models.BooleanField(default=False)
+    created = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContainerSet(models.Model):
+    """The containers of a snapshot, by position; shared by every snapshot that holds the same list."""
+
+    digest = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+
+class ContainerSetMember(models.Model):
+    """A container record at a position of a container set."""
+
+    set = models.ForeignKey(ContainerSet, on_delete=models.CASCADE, related_name="members")
+    record = models.ForeignKey(ContainerRecord, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["set", "position"], name="containersetmember_position")]
+
+    def __str__(self) -> str:
+        return f"{self.set_id}[{self.position}]"
+
+
+class ImageRecord(models.Model):
+    """One image row's content, stored once."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    image_id = models.CharField(max_length=128)
+    tags = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(null=True, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.image_id[:19]
+
+
+class ImageSet(models.Model):
+    """The images of a snapshot, by position; shared by every snapshot that holds the same list."""
+
+    digest = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+
+class ImageSetMember(models.Model):
+    """An image record at a position of an image set."""
+
+    set = models.ForeignKey(ImageSet, on_delete=models.CASCADE, related_name="members")
+    record = models.ForeignKey(ImageRecord, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["set", "position"], name="imagesetmember_position")]
+
+    def __str__(self) -> str:
+        return f"{self.set_id}[{self.position}]"
+
+
+class NetworkRecord(models.Model):
+    """One network row's content, stored once."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    network_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=255)
+    driver = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NetworkSet(models.Model):
+    """The networks of a snapshot, by position; shared by every snapshot that holds the same list."""
+
+    digest = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+
+class NetworkSetMember(models.Model):
+    """A network record at a position of a network set."""
+
+    set = models.ForeignKey(NetworkSet, on_delete=models.CASCADE, related_name="members")
+    record = models.ForeignKey(NetworkRecord, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["set", "position"], name="networksetmember_position")]
+
+    def __str__(self) -> str:
+        return f"{self.set_id}[{self.position}]"
+
+
 class Container(models.Model):
     """A container as one snapshot saw it (running or stopped); `raw` is its inspect object in the snapshot document.
 
-    The raw Engine API objects are stored once, in the snapshot's evidence document; rows carry the fields pages and
-    filters need, and the position of the object in the document.
+    A read model: the database view inventory_container joins each snapshot to its container set and records
+    (written by inventory.services). The raw Engine API objects are in the snapshot document; rows carry the fields
+    pages and filters need, and the position of the object in the document.
     """
 
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="containers")
-    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="containers")
+    id = ViewRowIdField(primary_key=True)
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.DO_NOTHING, related_name="containers")
+    host = models.ForeignKey(Host, on_delete=models.DO_NOTHING, related_name="containers")
     container_id = models.CharField(max_length=128)
     name = models.CharField(max_length=255)
     image = models.CharField(max_length=512, blank=True, help_text="Config.Image: the image name the container was created from.")
@@ -275,14 +528,9 @@ class Container(models.Model):
     position = models.PositiveIntegerField(help_text="Index in the snapshot's docker.containers.")
 
     class Meta:
+        managed = False
+        db_table = "inventory_container"
         ordering = ["snapshot_id", "name", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["snapshot", "container_id"],
-                name="container_unique_per_snapshot",
-                violation_error_message="A snapshot lists each container once.",
-            )
-        ]
 
     def __str__(self) -> str:
         return self.name
@@ -298,10 +546,14 @@ class Container(models.Model):
 
 
 class Image(models.Model):
-    """An image as one snapshot saw it; `raw` and `history` are read from the snapshot document."""
+    """An image as one snapshot saw it; `raw` and `history` are read from the snapshot document.
 
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="images")
-    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="images")
+    A read model over the view inventory_image (snapshot -> image set -> records), like Container.
+    """
+
+    id = ViewRowIdField(primary_key=True)
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.DO_NOTHING, related_name="images")
+    host = models.ForeignKey(Host, on_delete=models.DO_NOTHING, related_name="images")
     image_id = models.CharField(max_length=128)
     tags = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(null=True, blank=True)
@@ -309,14 +561,9 @@ class Image(models.Model):
     position = models.PositiveIntegerField(help_text="Index in the snapshot's docker.images.")
 
     class Meta:
+        managed = False
+        db_table = "inventory_image"
         ordering = ["snapshot_id", "image_id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["snapshot", "image_id"],
-                name="image_unique_per_snapshot",
-                violation_error_message="A snapshot lists each image once.",
-            )
-        ]
 
     def __str__(self) -> str:
         return self.tags[0] if self.tags else self.image_id[:19]
@@ -332,16 +579,19 @@ class Image(models.Model):
 
 
 class Network(models.Model):
-    """A Docker network as one snapshot saw it."""
+    """A Docker network as one snapshot saw it; a read model over the view inventory_network, like Container."""
 
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="networks")
-    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="networks")
+    id = ViewRowIdField(primary_key=True)
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.DO_NOTHING, related_name="networks")
+    host = models.ForeignKey(Host, on_delete=models.DO_NOTHING, related_name="networks")
     network_id = models.CharField(max_length=128)
     name = models.CharField(max_length=255)
     driver = models.CharField(max_length=64, blank=True)
     position = models.PositiveIntegerField(help_text="Index in the snapshot's docker.networks.")
 
     class Meta:
+        managed = False
+        db_table = "inventory_network"
         ordering = ["snapshot_id", "name"]
 
     def __str__(self) -> str:
@@ -351,3 +601,22 @@ class Network(models.Model):
     def raw(self) -> dict[str, Any]:
         """The GET /networks/{id} object, as stored in the snapshot document."""
         return self.snapshot.document["docker"]["networks"][self.position]
+
+
+def view_sql(kind: str, columns: list[str]) -> str:
+    """CREATE VIEW of an inventory read model (kind: container, image, network), the same SQL on both vendors."""
+    selected = ", ".join(f"r.{column}" for column in columns)
+    return (
+        f"CREATE VIEW inventory_{kind} AS SELECT s.id * {ROW_ID_SPAN} + m.position AS id, s.id AS snapshot_id, "
+        f"s.host_id AS host_id, {selected}, m.position AS position "
+        f"FROM inventory_snapshot s "
+        f"JOIN inventory_{kind}setmember m ON m.set_id = s.{kind}_set_id "
+        f"JOIN inventory_{kind}record r ON r.id = m.record_id"
+    )
+
+
+VIEW_COLUMNS = {
+    "container": ["container_id", "name", "image", "image_id", "state", "running", "created"],
+    "image": ["image_id", "tags", "created", "size"],
+    "network": ["network_id", "name", "driver"],
+}

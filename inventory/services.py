@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -13,14 +14,33 @@ from typing import IO, Any
 import orjson
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from inventory.bulk import bulk_insert
+from inventory.bulk import store_parts, store_set
 from inventory.choices import EvaluationStatus
 from inventory.labels import relabel_host
-from inventory.models import AgentToken, Container, Host, Image, Network, Snapshot
+from inventory.models import (
+    ROW_ID_SPAN,
+    SKELETON_MARK,
+    STORAGE_LOCK,
+    AgentToken,
+    ContainerRecord,
+    ContainerSet,
+    ContainerSetMember,
+    DocumentPart,
+    Host,
+    ImageRecord,
+    ImageSet,
+    ImageSetMember,
+    NetworkRecord,
+    NetworkSet,
+    NetworkSetMember,
+    PrunedSnapshot,
+    Snapshot,
+    row_digest,
+)
 from inventory.signals import snapshot_stored
 from inventory.snapshot_format import (
     SnapshotRejected,
@@ -29,6 +49,8 @@ from inventory.snapshot_format import (
     find_nul,
     parse_rfc3339,
     redact_snapshot,
+    references,
+    split_document,
     stored_time,
     validate_snapshot,
 )
@@ -112,52 +134,69 @@ class IngestResult:
     created: bool
 
 
-CONTAINER_COLUMNS = (
-    "snapshot_id", "host_id", "container_id", "name", "image", "image_id", "state", "running", "created", "position",
-)
-
-
-def _container_row(snapshot: Snapshot, position: int, item: dict[str, Any]) -> tuple[Any, ...]:
+def _container_row(position: int, item: dict[str, Any]) -> dict[str, Any]:
     inspect = item["inspect"]
     state = inspect.get("State") or {}
     config = inspect.get("Config") or {}
-    return (
-        snapshot.pk,
-        snapshot.host_id,
-        inspect["Id"],
-        (inspect.get("Name") or inspect["Id"][:12]).lstrip("/")[:255],
-        (config.get("Image") or inspect.get("ImageName") or "")[:512],
-        (inspect.get("Image") or "")[:128],
-        (state.get("Status") or "")[:32],
-        bool(state.get("Running")),
-        stored_time(inspect.get("Created"), f"docker.containers[{position}].inspect.Created"),
-        position,
-    )
+    return {
+        "container_id": inspect["Id"],
+        "name": (inspect.get("Name") or inspect["Id"][:12]).lstrip("/")[:255],
+        "image": (config.get("Image") or inspect.get("ImageName") or "")[:512],
+        "image_id": (inspect.get("Image") or "")[:128],
+        "state": (state.get("Status") or "")[:32],
+        "running": bool(state.get("Running")),
+        "created": stored_time(inspect.get("Created"), f"docker.containers[{position}].inspect.Created"),
+    }
 
 
-def _image_row(snapshot: Snapshot, position: int, item: dict[str, Any]) -> Image:
+def _image_row(position: int, item: dict[str, Any]) -> dict[str, Any]:
     inspect = item["inspect"]
     size = inspect.get("Size")
-    return Image(
-        snapshot=snapshot,
-        host=snapshot.host,
-        image_id=inspect["Id"],
-        tags=inspect.get("RepoTags") or [],
-        created=stored_time(inspect.get("Created"), f"docker.images[{position}].inspect.Created"),
-        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-        position=position,
-    )
+    return {
+        "image_id": inspect["Id"],
+        "tags": inspect.get("RepoTags") or [],
+        "created": stored_time(inspect.get("Created"), f"docker.images[{position}].inspect.Created"),
+        "size": size if isinstance(size, int) and not isinstance(size, bool) else None,
+    }
 
 
-def _network_row(snapshot: Snapshot, position: int, item: dict[str, Any]) -> Network:
-    return Network(
-        snapshot=snapshot,
-        host=snapshot.host,
-        network_id=item["Id"],
-        name=(item.get("Name") or item["Id"][:12])[:255],
-        driver=str(item.get("Driver") or "")[:64],
-        position=position,
-    )
+def _network_row(position: int, item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "network_id": item["Id"],
+        "name": (item.get("Name") or item["Id"][:12])[:255],
+        "driver": str(item.get("Driver") or "")[:64],
+    }
+
+
+def store_document(document: dict[str, Any], canonical: bytes) -> bytes:
+    """Store the parts of a document not stored yet; returns its skeleton, gzip-compressed, for Snapshot.content."""
+    split = split_document(document, canonical)
+    store_parts(DocumentPart, split.parts, DocumentPart.pack)
+    return Snapshot.pack_skeleton(split.skeleton, bool(split.parts))
+
+
+def store_rows(document: dict[str, Any]) -> dict[str, int]:
+    """The container, image and network sets of a document (ids for Snapshot.*_set), storing what is new."""
+    docker = document["docker"]
+    containers = [_container_row(i, c) for i, c in enumerate(docker.get("containers") or [])]
+    images = [_image_row(i, m) for i, m in enumerate(docker.get("images") or [])]
+    networks = [_network_row(i, n) for i, n in enumerate(docker.get("networks") or [])]
+    for kind, rows in (("containers", containers), ("images", images), ("networks", networks)):
+        if len(rows) >= ROW_ID_SPAN:
+            raise SnapshotRejected(f"docker.{kind}", f"more than {ROW_ID_SPAN - 1} items")
+    return {
+        "container_set_id": store_set(ContainerRecord, ContainerSet, ContainerSetMember, containers, row_digest),
+        "image_set_id": store_set(ImageRecord, ImageSet, ImageSetMember, images, row_digest),
+        "network_set_id": store_set(NetworkRecord, NetworkSet, NetworkSetMember, networks, row_digest),
+    }
+
+
+def chain_head(host: Host) -> str:
+    """The sha256 the host's next snapshot chains to: that of its last snapshot in ingest order, pruned or not."""
+    last = Snapshot.objects.filter(host=host).order_by("-id").values_list("id", "sha256").first()
+    pruned = PrunedSnapshot.objects.filter(host=host).order_by("-id").values_list("id", "sha256").first()
+    newest = max((row for row in (last, pruned) if row is not None), default=None)
+    return newest[1] if newest else ""
 
 
 def _update_host(
@@ -251,23 +290,26 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
             machine_id=document["host"]["machine_id"], defaults={"hostname": document["host"]["hostname"]}
         )
         _check_binding(host, agent)
+        if connection.vendor == "postgresql":
+            # Retention's sweep of unreferenced parts and rows takes this lock alone (inventory.retention).
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [STORAGE_LOCK])
         snapshot = Snapshot.objects.create(
             host=host,
+            previous_sha256=chain_head(host),
             agent=agent,
             sha256=sha256,
             schema=document["schema"],
             agent_version=document["agent"]["version"][:64],
             collected_at=parse_rfc3339(document["agent"]["collected_at"], "agent.collected_at"),
             size_bytes=len(canonical),
-            content=Snapshot.pack(canonical),
+            content=store_document(document, canonical),
             agent_errors=document["agent"].get("errors") or [],
             container_count=len(containers),
             running_count=sum(1 for c in containers if (c["inspect"].get("State") or {}).get("Running")),
             image_count=len(docker.get("images") or []),
+            **store_rows(document),
         )
-        bulk_insert(Container, CONTAINER_COLUMNS, (_container_row(snapshot, i, c) for i, c in enumerate(containers)))
-        Image.objects.bulk_create([_image_row(snapshot, i, m) for i, m in enumerate(docker.get("images") or [])])
-        Network.objects.bulk_create([_network_row(snapshot, i, n) for i, n in enumerate(docker.get("networks") or [])])
         _update_host(host, document, snapshot, agent, new=new)
         transaction.on_commit(lambda: announce_snapshot(snapshot.pk), robust=True)
     return snapshot
@@ -285,8 +327,9 @@ def prune_snapshots(now: datetime | None = None, retention_days: int | None = No
 
     Never deleted: the snapshot that stands for a host now (its latest judged one, whose results are the host's
     posture), the host's newest snapshot (Host.last_snapshot, whose facts the host shows, maybe not judged yet), and
-    a snapshot being judged right now. Returns how many snapshots were deleted (their containers, images, networks
-    and results go with them).
+    a snapshot being judged right now. Each deleted snapshot leaves a PrunedSnapshot (its id, sha256 and
+    previous_sha256), so every host's hash chain stays whole. Then document parts, records and sets no snapshot
+    refers to any more are swept (sweep_storage). Returns how many snapshots were deleted (their results go with them).
     """
     days = settings.PLIMSOLL_SNAPSHOT_RETENTION_DAYS if retention_days is None else retention_days
     if days <= 0:
@@ -302,11 +345,66 @@ def prune_snapshots(now: datetime | None = None, retention_days: int | None = No
     deleted = 0
     for ids in _chunks(list(old.values_list("pk", flat=True)), 200):
         with transaction.atomic():
+            chain = Snapshot.objects.filter(pk__in=ids).values_list(
+                "pk", "host_id", "sha256", "previous_sha256", "collected_at"
+            )
+            PrunedSnapshot.objects.bulk_create([
+                PrunedSnapshot(id=pk, host_id=host_id, sha256=sha, previous_sha256=previous, collected_at=collected)
+                for pk, host_id, sha, previous, collected in chain
+            ], ignore_conflicts=True)
             deleted += Snapshot.objects.filter(pk__in=ids).delete()[1].get("inventory.Snapshot", 0)
+    if deleted:
+        sweep_storage()
     return deleted
 
 
-def _chunks(items: list[int], size: int) -> list[list[int]]:
+def _reachable_parts(skeletons: Any, live: set[str]) -> None:
+    """Add to `live` every document part the given snapshot contents refer to, at any depth."""
+    wanted: set[str] = set()
+    for content in skeletons:
+        stored = gzip.decompress(bytes(content))
+        if stored[:1] == SKELETON_MARK:
+            wanted.update(references(stored[1:]))
+    wanted -= live
+    while wanted:
+        live |= wanted
+        found: set[str] = set()
+        for shas in _chunks(sorted(wanted), 1000):
+            for data in DocumentPart.objects.filter(sha256__in=shas).values_list("data", flat=True):
+                found.update(references(DocumentPart.unpack(data)))
+        wanted = found - live
+
+
+def sweep_storage() -> dict[str, int]:
+    """Delete the document parts, sets and records no snapshot refers to; returns how many of each went.
+
+    The walk over the snapshots stored so far runs without a lock; the walk over those stored meanwhile and the
+    deletions hold the storage lock, which ingest takes shared (PostgreSQL), so no push reuses a part being deleted.
+    """
+    live: set[str] = set()
+    watermark = Snapshot.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    _reachable_parts(Snapshot.objects.filter(pk__lte=watermark).values_list("content", flat=True).iterator(500), live)
+    swept: dict[str, int] = {}
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STORAGE_LOCK])
+        _reachable_parts(Snapshot.objects.filter(pk__gt=watermark).values_list("content", flat=True), live)
+        dead = [sha for sha in DocumentPart.objects.values_list("sha256", flat=True).iterator(5000) if sha not in live]
+        swept["parts"] = sum(DocumentPart.objects.filter(sha256__in=shas).delete()[0] for shas in _chunks(dead, 1000))
+        for field, set_model, record_model, member_model in (
+            ("container_set", ContainerSet, ContainerRecord, ContainerSetMember),
+            ("image_set", ImageSet, ImageRecord, ImageSetMember),
+            ("network_set", NetworkSet, NetworkRecord, NetworkSetMember),
+        ):
+            used = Snapshot.objects.filter(**{field: OuterRef("pk")})
+            swept[field] = set_model.objects.filter(~Exists(used)).delete()[1].get(set_model._meta.label, 0)
+            members = member_model.objects.filter(record=OuterRef("pk"))
+            swept[record_model._meta.model_name] = record_model.objects.filter(~Exists(members)).delete()[0]
+    return swept
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 

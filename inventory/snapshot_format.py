@@ -6,9 +6,11 @@ came, so only the fields the server itself relies on are type-checked inside the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -377,3 +379,136 @@ def canonical_bytes(document: Any) -> bytes:
         return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, TypeError):
         return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --- Storage by content --------------------------------------------------------------------------------------------
+# A stored snapshot is a small skeleton plus parts kept once each by the sha256 of their canonical bytes. A part's
+# place in the skeleton (or in an enclosing part) holds a reference: a string of NUL and the part's sha256, written
+# canonically as "\u0000<64 hex>". Canonical JSON of an object is the canonical JSON of its members put together, so
+# the document is the skeleton with each reference replaced by its part's bytes, byte for byte. NUL is refused in
+# every snapshot (find_nul), so no string of a document reads as a reference; `split_document` checks the reassembly
+# anyway and stores the document whole (no references) if it ever differed.
+
+MIN_PART_BYTES = 256
+_REF_PREFIX = "\x00"
+REF_RE = re.compile(rb'"\\u0000([0-9a-f]{64})"')
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class _Splitter:
+    def __init__(self, dumps: Callable[[Any], bytes]) -> None:
+        self.dumps = dumps
+        self.parts: dict[str, bytes] = {}  # sha256 of the part's canonical bytes -> its stored form (with references)
+
+    def part(self, value: Any, inner: Callable[[Any], Any] | None = None) -> Any:
+        """A reference to `value` stored as a part (its children made parts first by `inner`), or `value` if small."""
+        if not isinstance(value, (dict, list)):
+            return value
+        full = self.dumps(value)
+        if len(full) < MIN_PART_BYTES:
+            return value
+        sha = _sha(full)
+        if sha not in self.parts:
+            self.parts[sha] = self.dumps(inner(value)) if inner is not None else full
+        return _REF_PREFIX + sha
+
+    def children(self, value: Any, inner: Callable[[Any], Any] | None = None) -> Any:
+        """`value` with each member (of an object) or item (of an array) made a part."""
+        if isinstance(value, dict):
+            return {key: self.part(item, inner) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.part(item, inner) for item in value]
+        return value
+
+    def container(self, item: Any) -> Any:
+        if not isinstance(item, dict):
+            return item
+        return {key: self.part(value) if key in ("inspect", "top") else value for key, value in item.items()}
+
+    def skeleton(self, document: dict[str, Any]) -> dict[str, Any]:
+        out = {key: self.part(value) if key in ("host", "dockerd", "files", "audit") else value
+               for key, value in document.items()}
+        docker = document.get("docker")
+        if isinstance(docker, dict):
+            parted: dict[str, Any] = {}
+            for key, value in docker.items():
+                if key == "info":
+                    # The daemon's counters and clock change at every collection; its large members seldom do.
+                    parted[key] = self.part(value, self.children)
+                elif key == "containers" and isinstance(value, list):
+                    parted[key] = self.part(value, lambda items: [self.part(i, self.container) for i in items])
+                elif key in ("images", "networks") and isinstance(value, list):
+                    parted[key] = self.part(value, self.children)
+                else:
+                    parted[key] = self.part(value)
+            out["docker"] = parted
+        return out
+
+
+@dataclass(frozen=True)
+class SplitDocument:
+    skeleton: bytes  # the stored form of the whole document: canonical bytes with references
+    parts: dict[str, bytes]  # sha256 -> stored form of each part
+
+
+def split_document(document: Any, canonical: bytes) -> SplitDocument:
+    """The skeleton and parts that reassemble to `canonical` (the canonical bytes of `document`), byte for byte."""
+    dumps = _orjson_dumps
+    if _orjson_dumps_or_none(document) != canonical:
+        dumps = _stdlib_dumps  # the document needed the standard library (integers past 64 bits): so do its parts
+    splitter = _Splitter(dumps)
+    if not isinstance(document, dict):
+        return SplitDocument(canonical, {})
+    try:
+        skeleton = dumps(splitter.skeleton(document))
+    except (RecursionError, ValueError, TypeError):
+        return SplitDocument(canonical, {})
+    split = SplitDocument(skeleton, splitter.parts)
+    if assemble(split.skeleton, split.parts.__getitem__) != canonical:
+        return SplitDocument(canonical, {})
+    return split
+
+
+def references(stored: bytes) -> list[str]:
+    """The sha256 of each part a stored form refers to, in order."""
+    return [match.decode() for match in REF_RE.findall(stored)]
+
+
+def assemble(stored: bytes, part: Callable[[str], bytes], _memo: dict[str, bytes] | None = None) -> bytes:
+    """The canonical bytes of a stored form: each reference replaced by its part's (recursively assembled) bytes."""
+    if b'"\\u0000' not in stored:
+        return stored
+    memo = {} if _memo is None else _memo
+
+    def expand(match: re.Match[bytes]) -> bytes:
+        sha = match.group(1).decode()
+        if sha not in memo:
+            memo[sha] = assemble(part(sha), part, memo)
+        return memo[sha]
+
+    return REF_RE.sub(expand, stored)
+
+
+def splice(stored: bytes, canonical_part: Callable[[str], bytes]) -> bytes:
+    """A stored form with each reference replaced by `canonical_part(sha)`, bytes already assembled (no recursion)."""
+    if b'"\\u0000' not in stored:
+        return stored
+    return REF_RE.sub(lambda match: canonical_part(match.group(1).decode()), stored)
+
+
+def _orjson_dumps(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _stdlib_dumps(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _orjson_dumps_or_none(value: Any) -> bytes | None:
+    try:
+        return _orjson_dumps(value)
+    except (orjson.JSONEncodeError, TypeError):
+        return None

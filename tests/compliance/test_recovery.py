@@ -45,10 +45,10 @@ def test_it_judges_a_snapshot_once_when_two_runs_race(agent_token, snapshot_doc,
     snapshot = _stored(agent_token, snapshot_doc)
     real_store = services.store_results
 
-    def racing_store(snapshot, findings, policy_data, replace=True):
+    def racing_store(snapshot, findings, policy_data, replace=True, **kwargs):
         # The other delivery of the same task stores its run first, while this one was judging.
-        real_store(snapshot, findings, policy_data, replace=False)
-        return real_store(snapshot, findings, policy_data, replace=replace)
+        real_store(snapshot, findings, policy_data, replace=False, **kwargs)
+        return real_store(snapshot, findings, policy_data, replace=replace, **kwargs)
 
     monkeypatch.setattr(services, "store_results", racing_store)
     assert services.evaluate_snapshot(snapshot.pk) == "done"

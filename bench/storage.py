@@ -1,0 +1,197 @@
+"""Storage benchmark: what a snapshot costs in PostgreSQL, first and repeated (issue 13, docs/storage.md).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/plimsoll_bench_storage python bench/storage.py [--hosts 20]
+        [--repeats 48] [--containers 30] [--change 0.02]
+
+Use a database of its own (its hosts are created here; a previous run's rows are left and measured around).
+Each host pushes one first snapshot and --repeats hourly repeats through POST /api/v1/snapshots/ (the agent's API),
+each judged by the real evaluation task (in-process, as the embedded mode runs it: leave CELERY_BROKER_URL unset).
+A repeat changes what changes every hour (collection time, the daemon's clock and counters, container start times
+of running containers stay); in each repeat a share --change of the fleet's containers is redeployed (new id,
+creation time and environment), and stays so. Sizes are pg_total_relation_size (heap, TOAST and indexes) summed over
+every table of the inventory and compliance apps, after a VACUUM (as autovacuum would run), before and after each phase.
+Prints bytes added per first and per repeat snapshot, per table, the projection for 10,000 hosts pushing hourly for a
+year, the push time (ingest and judging) and the time of the posture API over the hosts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import io
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plimsoll.settings")
+os.environ.setdefault("PLIMSOLL_HTTPS", "0")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+from bench._snapshots import big_snapshot  # noqa: E402
+
+PREFIX = "bench-storage-"
+FLEET_HOSTS, HOURS_A_YEAR = 10_000, 24 * 365
+GOAL_GB = 200
+
+
+def table_sizes() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm', 'p')
+              AND (c.relname LIKE 'inventory\\_%%' OR c.relname LIKE 'compliance\\_%%')""")
+        return dict(cursor.fetchall())
+
+
+def vacuum() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in table_sizes():
+            cursor.execute(f'VACUUM "{table}"')
+
+
+def redeploy(item: dict[str, Any], serial: int) -> None:
+    """A container replaced by a new one of the same name: new id, creation time and one more environment value."""
+    inspect = item["inspect"]
+    inspect["Id"] = hashlib.sha256(f"redeploy-{serial}".encode()).hexdigest()
+    stamp = f"2026-12-{1 + serial % 28:02d}T{serial % 24:02d}:{serial % 60:02d}:00.000000000Z"
+    inspect["Created"] = stamp
+    inspect.setdefault("State", {})["StartedAt"] = stamp
+    config = inspect.setdefault("Config", {})
+    config["Env"] = [*(config.get("Env") or []), f"RELEASE={serial}"]
+
+
+def tick(doc: dict[str, Any], hour: int) -> None:
+    """What changes in every collection: the time, the daemon's clock and counters."""
+    when = f"2026-12-{1 + hour // 24 % 28:02d}T{hour % 24:02d}:00:00Z"
+    doc["agent"]["collected_at"] = when
+    info = doc["docker"].get("info") or {}
+    info["SystemTime"] = when
+    for counter in ("NGoroutines", "NFd"):
+        if isinstance(info.get(counter), int):
+            info[counter] += hour % 7
+
+
+def show(title: str, added: dict[str, int], per: int) -> int:
+    total = sum(added.values())
+    print(f"{title}: {total / per:,.0f} bytes per snapshot ({per} snapshots)")
+    for name, size in sorted(added.items(), key=lambda kv: -abs(kv[1])):
+        if size:
+            print(f"    {name:42s} {size / per:>12,.0f}")
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=48)
+    parser.add_argument("--containers", type=int, default=30)
+    parser.add_argument("--change", type=float, default=0.02, help="share of containers redeployed per repeat")
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    from inventory.models import AgentToken, Snapshot
+
+    if connection.vendor != "postgresql":
+        sys.exit("bench/storage.py measures PostgreSQL: set DATABASE_URL=postgres://...")
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        sys.exit("leave CELERY_BROKER_URL unset: the evaluation task runs in-process here")
+    call_command("migrate", verbosity=0)
+    call_command("load_frameworks", stdout=io.StringIO())
+    run = int(time.time())
+    token = AgentToken.issue(f"bench-storage-{run}", fleet=True)[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    rng = random.Random(args.seed)
+
+    def push(doc: dict[str, Any]) -> float:
+        body = gzip.compress(json.dumps(doc).encode())
+        start = time.perf_counter()
+        response = client.generic("POST", "/api/v1/snapshots/", body, content_type="application/json",
+                                  HTTP_CONTENT_ENCODING="gzip")
+        took = time.perf_counter() - start
+        assert response.status_code in (200, 201), response.content[:500]
+        snapshot = Snapshot.objects.get(pk=response.json()["id"])
+        assert snapshot.evaluation_status == "done", (snapshot.pk, snapshot.evaluation_status, snapshot.evaluation_error)
+        return took
+
+    docs = [big_snapshot(args.containers, 700_000 + run % 100_000 * 100 + i,
+                         machine_id=f"{PREFIX}{run}-{i:03d}") for i in range(args.hosts)]
+    vacuum()
+    sizes0 = table_sizes()
+    first_times = []
+    for doc in docs:
+        tick(doc, 0)
+        first_times.append(push(doc))
+    vacuum()
+    sizes1 = table_sizes()
+    repeat_times = []
+    serial = 0
+    slots = [(h, c) for h in range(args.hosts) for c in range(args.containers)]
+    per_repeat = args.change * len(slots)
+    for hour in range(1, args.repeats + 1):
+        # On average `change` of the fleet's containers per repeat (12 of 600 by default).
+        n = int(per_repeat) + (1 if rng.random() < per_repeat - int(per_repeat) else 0)
+        for h, c in rng.sample(slots, n):
+            serial += 1
+            redeploy(docs[h]["docker"]["containers"][c], serial)
+        for doc in docs:
+            tick(doc, hour)
+            repeat_times.append(push(doc))
+    vacuum()
+    sizes2 = table_sizes()
+
+    names = sorted(set(sizes0) | set(sizes1) | set(sizes2))
+    first = {n: sizes1.get(n, 0) - sizes0.get(n, 0) for n in names}
+    repeat = {n: sizes2.get(n, 0) - sizes1.get(n, 0) for n in names}
+    print(f"{args.hosts} hosts x {args.containers} containers, 1 first + {args.repeats} repeats each, "
+          f"{args.change:.0%} of containers redeployed per repeat ({serial} in all)")
+    first_total = show("first snapshot", first, args.hosts)
+    repeat_total = show("repeat snapshot", repeat, args.hosts * args.repeats)
+    per_first, per_repeat_bytes = first_total / args.hosts, repeat_total / (args.hosts * args.repeats)
+    print(f"repeat / first: {per_repeat_bytes / per_first:.1%}")
+    year = FLEET_HOSTS * (per_first + (HOURS_A_YEAR - 1) * per_repeat_bytes)
+    print(f"projection: {FLEET_HOSTS:,} hosts pushing hourly for a year: {year / 1e9:,.1f} GB "
+          f"(goal under {GOAL_GB} GB: {'met' if year / 1e9 < GOAL_GB else 'NOT met'})")
+    print(f"push (ingest + judging, through the API): first median {statistics.median(first_times) * 1000:.0f} ms, "
+          f"repeat median {statistics.median(repeat_times) * 1000:.0f} ms, "
+          f"p95 {sorted(repeat_times)[int(len(repeat_times) * 0.95)] * 1000:.0f} ms")
+
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.filter(username="bench-auditor").first() or User.objects.create_user("bench-auditor")
+    user.groups.add(Group.objects.get(name="auditor"))
+    reader = APIClient()
+    reader.force_authenticate(user)
+    reader.get("/api/v1/posture/pci-dss-4.0/")
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        response = reader.get("/api/v1/posture/pci-dss-4.0/")
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    print(f"posture API over {response.json()['summary']['hosts']} hosts: median {statistics.median(times) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
