@@ -87,6 +87,7 @@ FRAMEWORK_KEYS: Spec = {
     "source": (True, 5000),
     "licence": (True, 5000),
     "description": (False, 5000),
+    "supersedes": (False, 200),
     "requirements": (True, None),
 }
 CROSSWALK_KEYS: Spec = {
@@ -301,6 +302,13 @@ def _validate_framework(f: _File, problems: list[str]) -> dict[str, _Node]:
     published = data.get("published")
     if published is not None and not isinstance(published, date):
         problems.append(f"{f.name}: published must be a date (YYYY-MM-DD), not {published!r}")
+    supersedes = data.get("supersedes")
+    if supersedes:
+        match = URN_RE.match(supersedes)
+        if match is None or match["type"] != "framework":
+            problems.append(f"{f.name}: supersedes {supersedes!r} must be a framework URN, urn:<namespace>:framework:<slug>")
+        elif supersedes == f.urn:
+            problems.append(f"{f.name}: supersedes names the framework itself")
     requirements = data["requirements"]
     if not isinstance(requirements, list):
         problems.append(f"{f.name}: requirements must be a list")
@@ -403,6 +411,7 @@ def _write_framework(f: _File, nodes: dict[str, _Node]) -> Framework:
         source=data["source"],
         licence=data["licence"],
         description=data.get("description") or "",
+        supersedes=data.get("supersedes") or "",
         sha256=f.sha256,
     )
     created: dict[str, Requirement] = {}

@@ -5,6 +5,8 @@ or crosswalk file adds rows beside the old ones; older revisions stay in place, 
 and reports made under them remain true.
 """
 
+from __future__ import annotations
+
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -12,10 +14,25 @@ from django.urls import reverse
 from frameworks.choices import Assessment, Implementation, Kind, ProfileLevel, Relationship, Safeguard
 
 
+class FrameworkQuerySet(models.QuerySet):
+    """Framework.objects, with the catalogs a user should start from today."""
+
+    def in_force(self) -> FrameworkQuerySet:
+        """Current revisions that no other current catalog supersedes (PCI DSS 4.0.1 supersedes 4.0).
+
+        A superseded catalog stays loaded and current: results, posture records and reports that name it stay true, and
+        it is reachable by its slug; it is just not offered as a default any more.
+        """
+        superseded = Framework.objects.filter(is_current=True).exclude(supersedes="").values("supersedes")
+        return self.filter(is_current=True).exclude(urn__in=superseded)
+
+
 class Framework(models.Model):
     """One revision of a framework catalog (CIS Docker v1.6.0, PCI DSS v4.0, ...), loaded from one YAML file.
 
-    A newer revision of the same URN becomes current; the older one stays, with `is_current=False`.
+    A newer revision of the same URN becomes current; the older one stays, with `is_current=False`. A newer *version*
+    of a framework (PCI DSS 4.0.1 after 4.0) is its own URN and slug, loaded beside the old one; `supersedes` names
+    the URN it replaces, so the old one drops out of `Framework.objects.in_force()`.
     """
 
     urn = models.CharField(max_length=200)
@@ -28,9 +45,15 @@ class Framework(models.Model):
     source = models.TextField(blank=True, help_text="Where the ids and structure were taken from.")
     licence = models.TextField(blank=True, help_text="Licence of the source and what this catalog may reproduce.")
     description = models.TextField(blank=True)
+    supersedes = models.CharField(
+        max_length=200, blank=True, default="",
+        help_text="URN of the framework version this one replaces, e.g. urn:plimsoll:framework:pci-dss-4.0 for 4.0.1.",
+    )
     sha256 = models.CharField(max_length=64, help_text="Digest of the file this revision was loaded from.")
     is_current = models.BooleanField(default=True)
     loaded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FrameworkQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug", "-revision"]
@@ -59,6 +82,16 @@ class Framework(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("frameworks:framework-detail", args=[self.slug])
+
+    @property
+    def label(self) -> str:
+        """The exact version, as posture, reports and exports print it: "PCI DSS 4.0.1"."""
+        return f"{self.name} {self.version}"
+
+    @property
+    def superseded_by(self) -> Framework | None:
+        """The current catalog that replaces this one, if one is loaded."""
+        return Framework.objects.filter(is_current=True, supersedes=self.urn).exclude(urn=self.urn).first()
 
 
 class Requirement(models.Model):

@@ -5,10 +5,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.schema import CatalogSlugField
 from frameworks.models import Crosswalk, Framework, Mapping, Requirement
 
 
 class FrameworkSerializer(serializers.ModelSerializer):
+    slug = CatalogSlugField(help_text="Last segment of the URN, e.g. pci-dss-4.0.")
     requirement_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -32,7 +34,8 @@ class FrameworkSerializer(serializers.ModelSerializer):
 
 class RequirementSerializer(serializers.ModelSerializer):
     urn = serializers.CharField(read_only=True)
-    parent = serializers.CharField(source="parent.ref_id", default=None, read_only=True)
+    parent = serializers.CharField(source="parent.ref_id", default=None, allow_null=True, read_only=True,
+                                   help_text="The parent's ref_id; null for a root.")
 
     class Meta:
         model = Requirement
@@ -69,8 +72,9 @@ class RequirementTreeSerializer(RequirementSerializer):
 
 
 class CrosswalkSerializer(serializers.ModelSerializer):
-    source_framework = serializers.CharField(source="source_framework.slug", read_only=True)
-    target_framework = serializers.CharField(source="target_framework.slug", read_only=True)
+    slug = CatalogSlugField()
+    source_framework = CatalogSlugField(source="source_framework.slug")
+    target_framework = CatalogSlugField(source="target_framework.slug")
     mapping_count = serializers.IntegerField(read_only=True)
 
     class Meta:

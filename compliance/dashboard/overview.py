@@ -92,7 +92,7 @@ class Overview:
 
 
 def framework_cards(days: int, now: datetime.datetime, limits: AccessLimits = NO_LIMITS) -> list[FrameworkCard]:
-    frameworks = [f for f in Framework.objects.filter(is_current=True).order_by("name") if limits.allows(f.slug)]
+    frameworks = [f for f in Framework.objects.in_force().order_by("name") if limits.allows(f.slug)]
     today = now.astimezone(datetime.UTC).date()
     # The daily records are estate-wide: an account limited to a label scope sees only its scope's live numbers.
     trends = load_trends([f.slug for f in frameworks], days, today) if not limits.scope else {}

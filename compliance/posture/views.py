@@ -90,7 +90,7 @@ class PostureIndexView(ReaderRequiredMixin, View):
         rows = []
         key = fingerprint()
         limits = limits_for(request.user)
-        for framework in Framework.objects.filter(is_current=True).order_by("name"):
+        for framework in Framework.objects.in_force().order_by("name"):
             if not limits.allows(framework.slug):
                 continue
             summary = cached_posture(framework.slug, scope=limits.scope, key=key).summary
@@ -100,7 +100,11 @@ class PostureIndexView(ReaderRequiredMixin, View):
                 "share": share_of(summary),
                 "chart": charts.status_bar(covered_counts(summary), f"{framework.name}: covered requirements by status"),
             })
-        return render(request, "posture/index.html", {"rows": rows, "assessments": Assessment.objects.all()})
+        in_force = Framework.objects.in_force().values("pk")
+        superseded = [f for f in Framework.objects.filter(is_current=True).exclude(pk__in=in_force).order_by("name")
+                      if limits.allows(f.slug)]
+        return render(request, "posture/index.html", {"rows": rows, "assessments": Assessment.objects.all(),
+                                                       "superseded": superseded})
 
 
 def _trend(slug: str, selector: str, posture_summary: Any, as_of: datetime.datetime | None) -> charts.Chart:

@@ -25,8 +25,12 @@ class ReportRequestForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        frameworks = Framework.objects.filter(is_current=True).order_by("name")
-        self.fields["framework"].choices = [("", "—")] + [(f.slug, f"{f.name} {f.version}") for f in frameworks]
+        # The catalogs in force first; a superseded one (PCI DSS 4.0) stays on offer, named so, for an assessment
+        # still made against it.
+        in_force = list(Framework.objects.in_force().order_by("name"))
+        superseded = Framework.objects.filter(is_current=True).exclude(pk__in=[f.pk for f in in_force]).order_by("name")
+        self.fields["framework"].choices = [("", "—")] + [(f.slug, f"{f.name} {f.version}") for f in in_force] + [
+            (f.slug, f"{f.name} {f.version} (superseded)") for f in superseded]
 
     def request_params(self) -> dict[str, Any]:
         """The parameters that apply to the chosen kind (the form shows every field; a register has no framework)."""

@@ -55,7 +55,7 @@ def test_an_auditor_reads_the_overview_numbers_the_api_gives(page, live_server, 
     log_in(page, "audrey")
     assert page.url.rstrip("/") == live_server.url  # lands on the overview
     assert page.locator("h1").inner_text() == "Overview"
-    for slug in ("cis-docker-1.6.0", "pci-dss-4.0", "hipaa-security-rule", "gdpr"):
+    for slug in ("cis-docker-1.6.0", "pci-dss-4.0.1", "hipaa-security-rule", "gdpr"):
         api = page.request.get(f"{live_server.url}/api/v1/posture/{slug}/").json()["summary"]
         assert counts(page, slug) == {k: api[k] for k in ("passing", "failing", "needs_evidence", "not_covered")}
         formula = page.locator(f'section[data-slug="{slug}"] .formula').inner_text()
@@ -66,15 +66,15 @@ def test_an_auditor_reads_the_overview_numbers_the_api_gives(page, live_server, 
 
 def test_an_auditor_walks_from_the_overview_to_the_host_snapshot_and_evidence(page, live_server, estate, log_in):
     log_in(page, "audrey")
-    page.click('section[data-slug="pci-dss-4.0"] h2 a')
+    page.click('section[data-slug="pci-dss-4.0.1"] h2 a')
     page.wait_for_load_state()
-    assert page.url.endswith("/posture/pci-dss-4.0/")
+    assert page.url.endswith("/posture/pci-dss-4.0.1/")
     assert "PCI DSS 4.0" in page.locator("h1").inner_text()
     if not page.locator('tr[data-ref="12.3.4"]').is_visible():
         page.locator("details#group-12 > summary").click()  # a group is collapsed unless failing
     page.click('tr[data-ref="12.3.4"] a')
     page.wait_for_load_state()
-    assert "/posture/pci-dss-4.0/12.3.4/" in page.url
+    assert "/posture/pci-dss-4.0.1/12.3.4/" in page.url
     requirement = page.url
     rows = page.locator("table.drill tbody tr")
     assert rows.count() == 3  # CIS 1.2.2 on each of the three hosts (PCI 12.3.4 maps it alone), attested

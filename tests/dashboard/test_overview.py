@@ -34,7 +34,7 @@ def count(html: str, name: str) -> int:
 def test_it_shows_every_framework_with_the_numbers_of_the_posture_api(estate, bob, client_for, api_client_for):
     html = client_for(bob).get("/").content.decode()
     api = api_client_for(bob)
-    slugs = list(Framework.objects.filter(is_current=True).values_list("slug", flat=True))
+    slugs = list(Framework.objects.in_force().values_list("slug", flat=True))
     assert len(slugs) == 4
     for slug in slugs:
         summary = api.get(f"/api/v1/posture/{slug}/").json()["summary"]
@@ -140,14 +140,14 @@ def test_it_refuses_a_trend_period_it_does_not_offer(estate, bob, client_for):
 def test_its_trend_reads_the_daily_records_and_ends_with_the_live_posture(estate, bob, client_for):
     today = NOW.date()
     for offset, passing in ((40, 1), (20, 2), (1, 3)):
-        PostureRecord.objects.create(framework_slug="pci-dss-4.0", selector="", day=today - datetime.timedelta(days=offset),
+        PostureRecord.objects.create(framework_slug="pci-dss-4.0.1", selector="", day=today - datetime.timedelta(days=offset),
                                      hosts=2, summary={"passing": passing, "failing": 9, "needs_evidence": 0, "not_covered": 0})
     month = client_for(bob).get("/?days=30").context["overview"]
-    pci = next(c for c in month.cards if c.framework.slug == "pci-dss-4.0")
+    pci = next(c for c in month.cards if c.framework.slug == "pci-dss-4.0.1")
     assert [p.summary["passing"] for p in pci.points[:-1]] == [2, 3]
     assert pci.points[-1].day == today and pci.points[-1].summary["passing"] == pci.summary.passing
     quarter = client_for(bob).get("/?days=90").context["overview"]
-    pci = next(c for c in quarter.cards if c.framework.slug == "pci-dss-4.0")
+    pci = next(c for c in quarter.cards if c.framework.slug == "pci-dss-4.0.1")
     assert [p.summary["passing"] for p in pci.points[:-1]] == [1, 2, 3]
     assert "<polyline" in str(pci.trend.svg)
 
@@ -162,7 +162,7 @@ def test_it_records_the_day_itself_in_the_embedded_mode(estate, bob, client_for,
     assert sorted(records.values_list("framework_slug", flat=True)) == sorted(
         Framework.objects.filter(is_current=True).values_list("slug", flat=True))
     api = client_for(bob).get("/api/v1/posture/pci-dss-4.0/").json()["summary"]
-    recorded = records.get(framework_slug="pci-dss-4.0").summary
+    recorded = records.get(framework_slug="pci-dss-4.0.1").summary
     assert {k: recorded[k] for k in ("passing", "failing", "needs_evidence", "not_covered", "hosts")} == {
         k: api[k] for k in ("passing", "failing", "needs_evidence", "not_covered", "hosts")}
     before = list(PostureRecord.objects.values_list("id", "recorded_at"))

@@ -13,7 +13,8 @@ from django.template import Context, Template
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
-from compliance.dashboard.templatetags.dashboard import status_label, title_of
+from compliance.dashboard.templatetags.dashboard import status_label
+from frameworks.templatetags.frameworks import title_of
 
 pytestmark = pytest.mark.django_db
 CSS = Path(settings.BASE_DIR) / "compliance" / "static" / "plimsoll" / "plimsoll.css"

@@ -17,7 +17,8 @@ def test_it_lists_the_current_frameworks(catalogs: LoadReport, alice_client: Cli
 
     assert response.status_code == 200
     body = response.json()
-    assert [f["slug"] for f in body["results"]] == ["cis-docker-1.6.0", "gdpr", "hipaa-security-rule", "pci-dss-4.0"]
+    assert [f["slug"] for f in body["results"]] == [
+        "cis-docker-1.6.0", "gdpr", "hipaa-security-rule", "pci-dss-4.0", "pci-dss-4.0.1"]
     pci = body["results"][3]
     assert pci["urn"] == "urn:plimsoll:framework:pci-dss-4.0"
     assert pci["requirement_count"] == 367

@@ -30,7 +30,7 @@ def kind_count(slug: str, kind: str) -> int:
 
 
 def test_it_loads_the_counts_the_issue_asks_for(catalogs: LoadReport) -> None:
-    assert len(catalogs.loaded) == 7
+    assert len(catalogs.loaded) == 9
     assert kind_count("cis-docker-1.6.0", Kind.RECOMMENDATION) == 117
     assert Requirement.objects.filter(framework__slug="cis-docker-1.6.0", assessable=True).count() == 117
 
@@ -68,7 +68,7 @@ def test_it_changes_nothing_when_loaded_twice(catalogs: LoadReport) -> None:
     report = load_catalogs()
 
     assert report.loaded == []
-    assert len(report.skipped) == 7
+    assert len(report.skipped) == 9
     assert snapshot() == before
 
 
@@ -77,8 +77,8 @@ def test_it_loads_frameworks_before_crosswalks_whatever_the_argument_order(catal
 
     report = load_catalogs(files)
 
-    assert all("-to-" not in name for name in report.loaded[:4])
-    assert all("-to-" in name for name in report.loaded[4:])
+    assert all("-to-" not in name for name in report.loaded[:5])
+    assert all("-to-" in name for name in report.loaded[5:])
     assert Mapping.objects.count() > 0
 
 

@@ -68,7 +68,7 @@ def xlsx_rows(response) -> list[list]:
 def test_the_index_shows_every_framework_with_its_chart(estate, bob):
     html = client(bob).get("/posture/").content.decode()
     assert "Open the framework" not in html
-    for slug in Framework.objects.filter(is_current=True).values_list("slug", flat=True):
+    for slug in Framework.objects.in_force().values_list("slug", flat=True):
         start = html.index(f'data-slug="{slug}"')
         section = html[start:html.index("</section>", start)]
         assert "<svg" in section and "covered requirement" in section
@@ -223,3 +223,13 @@ def test_their_query_count_does_not_grow_with_the_fleet(path, estate, judged_hos
         assert response.status_code == 200
         if response.streaming:
             b"".join(response.streaming_content)
+
+
+def test_the_index_names_a_superseded_catalog_apart_and_a_report_can_still_be_requested_on_it(estate, bob):
+    html = client(bob).get("/posture/").content.decode()
+    assert 'data-slug="pci-dss-4.0"' not in html and 'data-slug="pci-dss-4.0.1"' in html
+    assert "Superseded catalogs" in html and 'href="/posture/pci-dss-4.0/"' in html
+    from compliance.reports.forms import ReportRequestForm
+
+    labels = dict(ReportRequestForm().fields["framework"].choices)
+    assert labels["pci-dss-4.0"].endswith("(superseded)") and not labels["pci-dss-4.0.1"].endswith("(superseded)")
