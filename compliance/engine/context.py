@@ -67,10 +67,12 @@ class DaemonConfig:
         if not isinstance(dockerd, dict):
             raise MissingData("dockerd")
         argv = dockerd.get("argv")
-        if not argv:
+        # `manage.py evaluate --daemon-json` knows daemon.json but not the command line dockerd was started with.
+        self.argv_known = not dockerd.get("argv_unknown")
+        if not argv and self.argv_known:
             raise DataUnavailable("no dockerd process was found (dockerd.argv is empty)", {"dockerd.argv": argv})
-        self.argv: list[str] = argv
-        self.opts = parse_dockerd_argv(argv)
+        self.argv: list[str] = argv or []
+        self.opts = parse_dockerd_argv(self.argv)
         self.dockerd = dockerd
         self._errors = errors
         self._json: dict[str, Any] | None = None
@@ -98,6 +100,8 @@ class DaemonConfig:
         return self._json
 
     def flag(self, name: str) -> list[str] | None:
+        if not self.argv_known:
+            raise DataUnavailable(f"the dockerd command line is unknown (--{name})", {f"dockerd.argv[--{name}]": "unknown"})
         return self.opts.get(name)
 
     def setting(self, name: str, key: str) -> tuple[Any, dict[str, Any]]:
@@ -106,10 +110,21 @@ class DaemonConfig:
         if values:
             return values[-1], {f"dockerd.argv[--{name}]": values[-1]}
         value = self.json.get(key)
-        return value, {f"dockerd.argv[--{name}]": None, f"dockerd.daemon_json.raw.{key}": value}
+        if key not in self.json and not self.argv_known:
+            # dockerd refuses an option set in both places, so a key daemon.json sets is the effective value; one it
+            # does not set may still be on the command line, which is unknown here.
+            raise DataUnavailable(
+                f"{self.config_file} does not set {key!r} and the dockerd command line is unknown (it may set --{name})",
+                {f"dockerd.daemon_json.raw.{key}": None, f"dockerd.argv[--{name}]": "unknown"},
+            )
+        seen = {f"dockerd.argv[--{name}]": None if self.argv_known else "unknown", f"dockerd.daemon_json.raw.{key}": value}
+        return value, seen
 
     def listing(self, name: str, key: str) -> tuple[list[Any], dict[str, Any]]:
         """Every value of a repeatable option, from both the command line and daemon.json."""
+        if not self.argv_known:
+            raise DataUnavailable(f"the dockerd command line is unknown: --{name} may add to {key!r} of daemon.json",
+                                  {f"dockerd.argv[--{name}]": "unknown"})  # fmt: skip
         cli = self.opts.get(name) or []
         value = self.json.get(key)
         if value is None:

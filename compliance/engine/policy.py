@@ -37,6 +37,10 @@ class Policy:
     swarm_mode_needed: bool | None = None
     # 7.7: the longest node certificate lifetime the site accepts, in days.
     max_node_cert_expiry_days: int | None = None
+    # 4.4 from imported Trivy scans: a scan counts while younger than this many days (unset: scans decide nothing).
+    image_scan_max_age_days: int | None = None
+    # 4.4: an image fails when its scan finds a fixable vulnerability of these severities (default CRITICAL, HIGH).
+    image_scan_fail_severities: tuple[str, ...] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Policy:
@@ -67,7 +71,7 @@ class Policy:
                 value = [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in value]
             elif f.name == "expected_ulimits":
                 value = {name: f"{soft}:{hard}" for name, (soft, hard) in value.items()}
-            elif f.name == "trusted_registries":
+            elif f.name in ("trusted_registries", "image_scan_fail_severities"):
                 value = list(value)
             out[f.name] = value
         return out
@@ -157,6 +161,17 @@ def _bool(key: str, value: Any) -> bool:
     return value
 
 
+SCAN_SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
+
+
+def _severities(key: str, value: Any) -> tuple[str, ...]:
+    wanted = tuple(v.upper() for v in _str_list(key, value))
+    unknown = [v for v in wanted if v not in SCAN_SEVERITIES]
+    if unknown:
+        raise PolicyError(f"policy.{key}: {unknown[0]!r} is not one of {', '.join(SCAN_SEVERITIES)}")
+    return wanted
+
+
 _PARSERS = {
     "trusted_docker_users": _users,
     "trusted_registries": _registries,
@@ -167,4 +182,6 @@ _PARSERS = {
     "max_stopped_containers": _count,
     "swarm_mode_needed": _bool,
     "max_node_cert_expiry_days": _count,
+    "image_scan_max_age_days": _count,
+    "image_scan_fail_severities": _severities,
 }

@@ -1,3 +1,9 @@
 """/metrics, mounted at the site root."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from compliance.metrics.views import metrics
+
+urlpatterns = [
+    path("metrics", metrics, name="metrics"),
+]

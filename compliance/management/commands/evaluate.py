@@ -1,10 +1,12 @@
-"""`manage.py evaluate FILE [--format json|table]`: judge a snapshot or `docker inspect` output, no database."""
+"""`manage.py evaluate FILE [--format json|table] [--info FILE] [--daemon-json FILE]`: judge a snapshot or `docker
+inspect` output, no database. For inspect output, --info and --daemon-json give the host's context."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from compliance.engine import BENCHMARK, CHECKS_BY_CONTROL, CheckResult, Policy, PolicyError, evaluate
-from compliance.engine.inputs import InputError, snapshot_from_document
+from compliance.engine.inputs import InputError, daemon_json, docker_info, is_snapshot, snapshot_from_document
 
 SECTIONS = {
     "1": "Host configuration",
@@ -25,6 +27,13 @@ SECTIONS = {
 }
 LABELS = {"pass": "PASS", "fail": "FAIL", "info": "INFO", "manual": "NOTE", "not_applicable": "N/A ", "error": "ERR "}
 STATUS_ORDER = ("pass", "fail", "manual", "info", "not_applicable", "error")
+# Container checks that read the host's context, which bare docker inspect output lacks, and the option that gives it.
+CONTEXT_CHECKS = {
+    "5.2": "--info (docker info: SecurityOptions, is AppArmor enabled)",
+    "5.3": "--info (docker info: SecurityOptions, is SELinux enabled)",
+    "5.22": "--info (docker info: SecurityOptions, the daemon's seccomp profile)",
+    "5.26": "--daemon-json (the daemon-wide no-new-privileges default)",
+}
 
 
 class Command(BaseCommand):
@@ -36,11 +45,17 @@ class Command(BaseCommand):
         parser.add_argument("file", help="a plimsoll.snapshot/v1 file, or docker inspect output (an array or one object)")
         parser.add_argument("--format", choices=("json", "table"), default="json")
         parser.add_argument("--policy", help="a site policy file (JSON or YAML); without one, policy checks stay manual")
+        parser.add_argument("--info", metavar="FILE",
+                            help="for docker inspect output: the host's `docker info --format '{{json .}}'`")
+        parser.add_argument("--daemon-json", metavar="FILE", help="for docker inspect output: the host's daemon.json")
 
     def handle(self, *args: Any, **options: Any) -> None:
         document = _load(options["file"], "input")
+        info = _context(options.get("info"), "docker info", docker_info)
+        daemon = _context(options.get("daemon_json"), "daemon.json", daemon_json)
         try:
-            snapshot, scopes = snapshot_from_document(document)
+            snapshot, scopes = snapshot_from_document(document, info=info, daemon=daemon,
+                                                      daemon_path=options.get("daemon_json") or "")
         except InputError as exc:
             raise CommandError(f"{options['file']}: {exc}", returncode=2) from None
         policy = Policy()
@@ -50,11 +65,44 @@ class Command(BaseCommand):
             except PolicyError as exc:
                 raise CommandError(f"{options['policy']}: {exc}", returncode=2) from None
         results = [r for r in evaluate(snapshot, policy) if CHECKS_BY_CONTROL[r.control].scope in scopes]
+        lacking = [] if is_snapshot(document) else lacking_context(results)
         if options["format"] == "json":
-            out = {"benchmark": BENCHMARK, "results": [r.to_dict() for r in results]}
+            out: dict[str, Any] = {"benchmark": BENCHMARK, "results": [r.to_dict() for r in results]}
+            if lacking:
+                out["lacking_context"] = lacking
             self.stdout.write(json.dumps(out, indent=2, default=str))
         else:
             self.stdout.write(render_table(results))
+            if lacking:
+                self.stdout.write(render_lacking(lacking))
+
+
+def lacking_context(results: list[CheckResult]) -> list[dict[str, str]]:
+    """The context checks that could not be judged on docker inspect output, what gives them context, and why."""
+    reasons: dict[str, str] = {}
+    for result in results:
+        if result.control in CONTEXT_CHECKS and str(result.status) == "error":
+            reasons.setdefault(result.control, result.message)
+    return [{"control": control, "needs": CONTEXT_CHECKS[control], "reason": reasons[control]}
+            for control in CONTEXT_CHECKS if control in reasons]
+
+
+def render_lacking(lacking: list[dict[str, str]]) -> str:
+    lines = ["", "Checks that lacked the host's context (judged error, never pass):"]
+    for item in lacking:
+        title = CHECKS_BY_CONTROL[item["control"]].title
+        lines.append(f"  {item['control']:<7} {title}: give {item['needs']}; {item['reason']}")
+    return "\n".join(lines)
+
+
+def _context(path: str | None, what: str, check: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:
+    """A context file (docker info, daemon.json), read and checked; a bad one names itself and exits 2."""
+    if not path:
+        return None
+    try:
+        return check(_load(path, what))
+    except InputError as exc:
+        raise CommandError(f"{path}: {exc}", returncode=2) from None
 
 
 def _load(path: str, what: str) -> Any:
