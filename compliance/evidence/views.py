@@ -15,6 +15,7 @@ from django.views.generic import DetailView, ListView
 from audit.services import events_for
 from common.exports import ExportFormatError, export_response
 from common.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
+from compliance.administration.limits import visible_evidence
 from compliance.evidence import services
 from compliance.evidence.api import attachment, evidence_queryset
 from compliance.evidence.choices import EvidenceKind
@@ -44,7 +45,9 @@ class EvidenceListView(ReaderRequiredMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Evidence]:
-        self.filterset = EvidenceFilterSet(self.request.GET, queryset=evidence_queryset().order_by("-uploaded_at", "-id"))
+        # A limited auditor reads the evidence about their frameworks and hosts only (limits.Visibility).
+        queryset = visible_evidence(evidence_queryset(), self.request.user).order_by("-uploaded_at", "-id")
+        self.filterset = EvidenceFilterSet(self.request.GET, queryset=queryset)
         return self.filterset.qs
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -103,7 +106,7 @@ class EvidenceDetailView(ReaderRequiredMixin, DetailView):
     context_object_name = "evidence"
 
     def get_queryset(self) -> QuerySet[Evidence]:
-        return evidence_queryset()
+        return visible_evidence(evidence_queryset(), self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -113,7 +116,7 @@ class EvidenceDetailView(ReaderRequiredMixin, DetailView):
 
 class EvidenceDownloadView(ReaderRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        evidence = get_object_or_404(Evidence, pk=pk)
+        evidence = get_object_or_404(visible_evidence(Evidence.objects.all(), request.user), pk=pk)
         if not evidence.file:
             raise Http404("this evidence has no file")
         services.record_download(evidence, by=request.user, request=request)

@@ -16,6 +16,7 @@ from django.views.generic import DetailView, ListView
 from audit.services import events_for
 from common.exports import ExportFormatError, export_response
 from common.roles import ManagerRequiredMixin, ReaderRequiredMixin, can_manage
+from compliance.administration.limits import visible_exceptions
 from compliance.exceptions import services
 from compliance.exceptions.choices import RiskAcceptanceStatus, RiskRating, ScopeKind
 from compliance.exceptions.filters import RiskAcceptanceFilterSet
@@ -47,7 +48,9 @@ class RiskAcceptanceListView(ReaderRequiredMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[RiskAcceptance]:
-        queryset = RiskAcceptance.objects.select_related(*_RELATED).order_by("-requested_at", "-id")
+        # A limited auditor reads the exceptions about their frameworks and hosts only (limits.Visibility).
+        queryset = visible_exceptions(RiskAcceptance.objects.all(), self.request.user)
+        queryset = queryset.select_related(*_RELATED).order_by("-requested_at", "-id")
         self.filterset = RiskAcceptanceFilterSet(self.request.GET, queryset=queryset)
         return self.filterset.qs
 
@@ -103,7 +106,9 @@ class RiskAcceptanceCreateView(ManagerRequiredMixin, View):
 class RiskAcceptanceDetailView(ReaderRequiredMixin, DetailView):
     template_name = "exceptions/riskacceptance_detail.html"
     context_object_name = "exception"
-    queryset = RiskAcceptance.objects.select_related(*_RELATED)
+
+    def get_queryset(self) -> QuerySet[RiskAcceptance]:
+        return visible_exceptions(RiskAcceptance.objects.select_related(*_RELATED), self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -9,6 +9,7 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from compliance.administration.limits import readable_host_ids
 from compliance.choices import TargetKind
 from compliance.hosts.estate_views import failing_by_row, standing_containers, standing_images
 from compliance.hosts.filters import EstateContainerFilterSet, EstateImageFilterSet
@@ -20,6 +21,12 @@ class _EstateViewSet(viewsets.ReadOnlyModelViewSet):
     kind = ""
     id_field = ""
     ordering_fields = ["id", "created", "snapshot"]
+
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()
+        # A scoped auditor reads the rows of the hosts of their label scope only, as on the pages.
+        readable = readable_host_ids(self.request.user)
+        return queryset if readable is None else queryset.filter(host_id__in=sorted(readable))
 
     def _context_for(self, rows: list[Any]) -> dict[str, Any]:
         context = self.get_serializer_context()

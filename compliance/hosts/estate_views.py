@@ -3,16 +3,18 @@ that fail on each after the judge. One FilterSet per list drives the page, its e
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
 
 from common.roles import ReaderRequiredMixin
+from compliance.administration.limits import readable_host_ids
 from compliance.choices import TargetKind
 from compliance.hosts.filters import EstateContainerFilterSet, EstateImageFilterSet
 from compliance.hosts.services import failing_controls, scoped_host
@@ -27,14 +29,14 @@ EXPORT_BATCH = 500
 def standing_containers() -> QuerySet[Container]:
     return (
         Container.objects.filter(snapshot__in=Snapshot.objects.standing().values("pk"))
-        .select_related("host").order_by("host__hostname", "name", "id")
+        .select_related("host").order_by("host__hostname", "host_id", "name", "id")
     )
 
 
 def standing_images() -> QuerySet[Image]:
     return (
         Image.objects.filter(snapshot__in=Snapshot.objects.standing().values("pk"))
-        .select_related("host").order_by("host__hostname", "image_id", "id")
+        .select_related("host").order_by("host__hostname", "host_id", "image_id", "id")
     )
 
 
@@ -59,6 +61,7 @@ class _EstateListView(ReaderRequiredMixin, View):
     template_name = ""
     kind = ""
     id_field = ""
+    count_field = ""
     filename = ""
     title = ""
     header: list[str] = []
@@ -76,7 +79,12 @@ class _EstateListView(ReaderRequiredMixin, View):
         # Stopped containers are listed, so their failures are shown whatever posture counts; the filter and the
         # failing column ask the same judge.
         judge = Judge.at(include_stopped=True)
-        filterset = self.filterset_class(request.GET, queryset=self.base_queryset())
+        base = self.base_queryset()
+        # A scoped auditor reads the containers and images of the hosts of their label scope only.
+        readable = readable_host_ids(request.user)
+        if readable is not None:
+            base = base.filter(host_id__in=sorted(readable))
+        filterset = self.filterset_class(request.GET, queryset=base)
         filterset.judge = judge
         fmt, export_error = export_format(request)
         errors = [f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()]
@@ -84,17 +92,49 @@ class _EstateListView(ReaderRequiredMixin, View):
             errors.append(export_error)
         if fmt and not errors:
             return export(fmt, self.filename, self.header, self._export_rows(judge, filterset.qs), self.title)
-        page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = list(page.object_list)
+        if errors or any(value not in (None, "", []) for value in filterset.form.cleaned_data.values()):
+            page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+            rows = list(page.object_list)
+        else:
+            page, rows = self._unfiltered_page(base, readable, request.GET.get("page"))
         failing = failing_by_row(judge, self.kind, rows, self.id_field)
         extra = self.extra(rows)
         context = {
             "filter": filterset, "errors": errors, "page": page, "query": query_without(request),
             "rows": [(row, failing.get((row.snapshot_id, getattr(row, self.id_field)), []),
                       extra.get((row.snapshot_id, getattr(row, self.id_field)))) for row in rows],
-            "any_row": bool(rows) or self.base_queryset().exists(),
+            "any_row": bool(rows) or base.exists(),
         }
         return render(request, self.template_name, context)
+
+    def _unfiltered_page(
+        self, base: QuerySet[Any], readable: frozenset[int] | None, number: str | None
+    ) -> tuple[Page, list[Any]]:
+        """A page of every row, read from the snapshots it spans only.
+
+        Each standing snapshot's number of rows is stored on it (`count_field`), so the count and the snapshots a page
+        spans come from the snapshots alone, and only those few snapshots' rows are read and sorted, never the whole
+        estate's (60,000 containers over 2,000 hosts).
+        """
+        snapshots = Snapshot.objects.standing().filter(**{f"{self.count_field}__gt": 0})
+        if readable is not None:
+            snapshots = snapshots.filter(host_id__in=sorted(readable))
+        sizes = list(snapshots.order_by("host__hostname", "host_id").values_list("pk", self.count_field))
+        page = Paginator(range(sum(size for _, size in sizes)), PAGE_SIZE).get_page(number)
+        start, end = page.start_index() - 1, page.end_index()
+        spanned: list[int] = []
+        skip = seen = 0
+        for snapshot_id, size in sizes:
+            if seen + size > start and seen < end:
+                if not spanned:
+                    skip = start - seen
+                spanned.append(snapshot_id)
+            seen += size
+            if seen >= end:
+                break
+        if not spanned:
+            return page, []
+        return page, list(base.filter(snapshot_id__in=spanned)[skip:skip + len(page.object_list)])
 
     def _export_rows(self, judge: Judge, queryset: QuerySet[Any]) -> Iterator[list[Any]]:
         for batch in _batches(queryset):
@@ -112,6 +152,7 @@ class ContainerListView(_EstateListView):
     template_name = "hosts/container_list.html"
     kind = TargetKind.CONTAINER
     id_field = "container_id"
+    count_field = "container_count"
     filename = "plimsoll-containers"
     title = "Containers"
     header = ["hostname", "name", "image", "image_id", "state", "running", "created", "container_id", "snapshot",
@@ -132,6 +173,7 @@ class ImageListView(_EstateListView):
     template_name = "hosts/image_list.html"
     kind = TargetKind.IMAGE
     id_field = "image_id"
+    count_field = "image_count"
     filename = "plimsoll-images"
     title = "Images"
     header = ["hostname", "tags", "image_id", "created", "size", "containers", "snapshot", "failing"]
@@ -143,11 +185,14 @@ class ImageListView(_EstateListView):
         """(snapshot id, image id) -> how many containers of that snapshot were created from the image."""
         if not rows:
             return {}
-        used = (
-            Container.objects.filter(snapshot_id__in={r.snapshot_id for r in rows}, image_id__in={r.image_id for r in rows})
-            .order_by().values("snapshot_id", "image_id").annotate(n=Count("id"))
+        # The containers of those snapshots (at most a page of snapshots), counted here: filtering the container view
+        # by image id as well makes PostgreSQL read every snapshot's set, ten times slower.
+        wanted = {(r.snapshot_id, r.image_id) for r in rows}
+        used = Counter(
+            key for key in Container.objects.filter(snapshot_id__in={r.snapshot_id for r in rows})
+            .order_by().values_list("snapshot_id", "image_id") if key in wanted
         )
-        return {(u["snapshot_id"], u["image_id"]): u["n"] for u in used}
+        return dict(used)
 
     def export_row(self, row: Image, failing: list[str], extra: Any) -> list[Any]:
         return [row.host.hostname, row.tags, row.image_id, row.created, row.size, extra or 0, row.snapshot_id, failing]

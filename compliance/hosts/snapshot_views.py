@@ -13,6 +13,7 @@ from compliance.hosts import documents
 from compliance.hosts.filters import ResultStatusForm
 from compliance.hosts.services import group_by_section, section_titles, status_counts
 from compliance.hosts.tables import RESULT_HEADER, export, export_format, query_without, result_row
+from compliance.hosts.views import require_readable
 from compliance.models import Evaluation
 from compliance.posture.choices import PostureStatus
 from compliance.posture.judge import Judge
@@ -37,6 +38,7 @@ class SnapshotDetailView(ReaderRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         snapshot = get_object_or_404(Snapshot.objects.select_related("host", "agent"), pk=pk)
+        require_readable(request, snapshot.host_id)
         status, error = ResultStatusForm(request.GET).status_or_error()
         fmt, export_error = export_format(request)
         errors = [e for e in (error, export_error) if e]
@@ -67,6 +69,7 @@ class SnapshotCompareView(ReaderRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         snapshot = get_object_or_404(Snapshot.objects.defer("content"), pk=pk)
+        require_readable(request, snapshot.host_id)
         raw = request.GET.get("against", "")
         other = Snapshot.objects.defer("content").filter(pk=int(raw)).first() if raw.isdigit() else None
         if other is None or other.host_id != snapshot.host_id or other.pk == snapshot.pk:
@@ -82,6 +85,8 @@ class SnapshotDiffView(ReaderRequiredMixin, View):
     def get(self, request: HttpRequest, before: int, after: int) -> HttpResponse:
         old = get_object_or_404(Snapshot.objects.select_related("host"), pk=before)
         new = get_object_or_404(Snapshot.objects.select_related("host"), pk=after)
+        require_readable(request, old.host_id)
+        require_readable(request, new.host_id)
         context: dict[str, Any] = {"before": old, "after": new, "host": new.host}
         if old.host_id != new.host_id:
             context["error"] = "These snapshots are of different hosts: a diff compares two snapshots of one host."

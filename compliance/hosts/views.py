@@ -11,11 +11,12 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 
 from common.roles import ADMIN, ReaderRequiredMixin, user_has_role
+from compliance.administration.limits import readable_host_ids
 from compliance.hosts.filters import ResultStatusForm
 from compliance.hosts.services import group_by_section, host_counts, scoped_host, section_titles, status_counts
 from compliance.hosts.tables import PAGE_SIZE, RESULT_HEADER, export, export_format, query_without, result_row
@@ -52,6 +53,10 @@ class HostListView(ReaderRequiredMixin, View):
             Host.objects.annotate(standing_id=Snapshot.objects.standing_id())
             .select_related("last_snapshot").defer("last_snapshot__content").order_by("hostname", "id")
         )
+        # A scoped auditor reads the hosts of their label scope only.
+        readable = readable_host_ids(request.user)
+        if readable is not None:
+            queryset = queryset.filter(pk__in=sorted(readable))
         filterset = HostFilterSet(request.GET, queryset=queryset)
         fmt, export_error = export_format(request)
         errors = [f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()]
@@ -68,10 +73,17 @@ class HostListView(ReaderRequiredMixin, View):
         context = {
             "filter": filterset, "errors": errors, "page": page, "query": query_without(request),
             "rows": [(h, counts[h.pk], _is_stale(h, cutoff)) for h in page],
-            "any_host": bool(page.object_list) or Host.objects.exists(),
+            "any_host": bool(page.object_list) or (Host.objects.exists() if readable is None else bool(readable)),
             "docker_versions": _distinct("docker_version"), "stale_hours": _stale_hours(),
         }
         return render(request, "hosts/host_list.html", context)
+
+
+def require_readable(request: HttpRequest, host_id: int) -> None:
+    """404 for a host outside a scoped auditor's label scope, as if it did not exist."""
+    readable = readable_host_ids(request.user)
+    if readable is not None and host_id not in readable:
+        raise Http404("no such host")
 
 
 def _is_stale(host: Host, cutoff: Any) -> bool:
@@ -94,6 +106,7 @@ class HostDetailView(ReaderRequiredMixin, View):
         host = get_object_or_404(
             Host.objects.select_related("last_snapshot", "last_agent").defer("last_snapshot__content"), pk=pk
         )
+        require_readable(request, host.pk)
         status, error = ResultStatusForm(request.GET).status_or_error()
         fmt, export_error = export_format(request)
         errors = [e for e in (error, export_error) if e]

@@ -12,6 +12,7 @@ from django.views import View
 
 from audit.services import events_for
 from common.roles import ReaderRequiredMixin, can_manage
+from compliance.administration.limits import visible_reports
 from compliance.reports import services
 from compliance.reports.api import pdf_attachment, report_queryset
 from compliance.reports.choices import ReportStatus
@@ -40,6 +41,8 @@ class ReportListView(ReaderRequiredMixin, View):
         if form.is_valid():
             try:
                 report = services.request_report(by=request.user, request=request, **form.request_params())
+            except services.NotPermitted as exc:
+                return self._render(request, form, status=403, error=str(exc))
             except services.ReportError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
             else:
@@ -49,7 +52,7 @@ class ReportListView(ReaderRequiredMixin, View):
 
     def _render(self, request: HttpRequest, form: ReportRequestForm | None, status: int = 200,
                 error: str = "") -> HttpResponse:
-        filterset = ReportFilterSet(request.GET, queryset=report_queryset())
+        filterset = ReportFilterSet(request.GET, queryset=visible_reports(report_queryset(), request.user))
         page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
         return render(request, self.template_name, {
             "form": form if can_manage(request.user) else None, "page": page, "filter": filterset, "error": error,
@@ -59,7 +62,7 @@ class ReportListView(ReaderRequiredMixin, View):
 
 class ReportDetailView(ReaderRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        report = get_object_or_404(report_queryset(), pk=pk)
+        report = get_object_or_404(visible_reports(report_queryset(), request.user), pk=pk)
         context: dict[str, Any] = {"report": report, "audit_events": events_for(report)[:200],
                                    "active": [ReportStatus.QUEUED, ReportStatus.RUNNING]}
         return render(request, "reports/report_detail.html", context)
@@ -67,7 +70,8 @@ class ReportDetailView(ReaderRequiredMixin, View):
 
 class ReportDownloadView(ReaderRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        report = get_object_or_404(Report, pk=pk)
+        # A report outside a limited auditor's frameworks and scope is not theirs to read: 404, as if absent.
+        report = get_object_or_404(visible_reports(Report.objects.all(), request.user), pk=pk)
         if not report.is_done:
             raise Http404("this report is not rendered (yet)")
         services.record_download(report, by=request.user, request=request)

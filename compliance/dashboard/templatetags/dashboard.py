@@ -2,7 +2,7 @@
 
 `{% load dashboard %}`, then `{{ status|status_label }}` ("needs_evidence" -> "needs evidence", as badges read;
 `|capfirst` it to start a sentence or an option),
-`{{ framework|framework_title }}`, `{{ share|percent }}`.
+`{{ framework|framework_title }}` (frameworks.templatetags.frameworks), `{{ share|percent }}`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django import template
 from compliance.choices import ResultStatus, TargetKind
 from compliance.exceptions.choices import RiskAcceptanceStatus, RiskRating, ScopeKind
 from compliance.posture.choices import PostureStatus, RequirementStatus
+from frameworks.templatetags.frameworks import framework_title
 from inventory.choices import EvaluationStatus
 
 register = template.Library()
@@ -36,23 +37,8 @@ def status_label(value: Any) -> str:
     return STATUS_LABELS.get(text) or text.replace("_", " ").lower()
 
 
-def title_of(name: str, version: str) -> str:
-    """Name and version without repeating a word: GDPR's name ends with "Regulation" and its version begins with it,
-    so "General Data Protection Regulation" + "Regulation (EU) 2016/679" reads
-    "General Data Protection Regulation (EU) 2016/679"."""
-    name, version = name.strip(), version.strip()
-    if not version:
-        return name
-    last = name.rsplit(" ", 1)[-1]
-    first, _, rest = version.partition(" ")
-    if rest and first.lower() == last.lower():
-        return f"{name} {rest}"
-    return f"{name} {version}"
-
-
-@register.filter
-def framework_title(framework: Any) -> str:
-    return title_of(framework.name, framework.version)
+# The one way pages name a framework, shared with the frameworks app's pages.
+register.filter("framework_title", framework_title)
 
 
 @register.filter
