@@ -32,8 +32,10 @@ run: install migrate
 	@echo ""
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
+# The suite runs on every core (pytest-xdist; PYTEST_WORKERS=0 runs it in one process).
+PYTEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from common.roles import ADMIN, AUDITOR, SECURITY_MANAGER
 from inventory.models import AgentToken
+from tests.roles import ensure_role_groups
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -96,13 +97,20 @@ def snapshot_doc() -> Callable[..., dict[str, Any]]:
 @pytest.fixture(autouse=True)
 def _tasks_in_process(request: pytest.FixtureRequest) -> Any:
     """Tasks run in-process except in tests marked celery_worker, which use the real broker and a worker."""
+    from celery.result import _set_task_join_will_block, task_join_will_block
+
     from plimsoll.celery import app
 
     eager = request.node.get_closest_marker("celery_worker") is None
-    before = app.conf.task_always_eager
+    before, blocking = app.conf.task_always_eager, task_join_will_block()
     app.conf.task_always_eager = eager or before
+    if eager:
+        # A worker started in this process by an earlier test marks the process as a worker, and result.get()
+        # then refuses to wait; a test that runs tasks in-process is no worker.
+        _set_task_join_will_block(False)
     yield
     app.conf.task_always_eager = before
+    _set_task_join_will_block(blocking)
 
 
 @pytest.fixture(autouse=True)
@@ -112,3 +120,18 @@ def _fresh_throttles() -> Any:
 
     cache.clear()
     yield
+
+
+_DB_FIXTURES = ("db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server")
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(request: pytest.FixtureRequest) -> None:
+    """The role groups exist in every test that uses the database. The migrations create them once; a transactional
+    test's flush with post_migrate inhibited (serialized_rollback) empties the tables for the tests that follow it."""
+    if request.node.get_closest_marker("django_db") is None and not any(
+        name in request.fixturenames for name in _DB_FIXTURES
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
+    ensure_role_groups()

@@ -282,3 +282,4 @@ def podman_service() -> Iterator[PodmanService]:
 def podman_containers(podman_service: PodmanService) -> dict[str, str]:
     """name -> container id for the contrasting set, created once per session."""
     return {spec.name: podman_service.create(spec) for spec in contrasting_specs(prefix="pl")}
+

@@ -53,11 +53,9 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture
 def roles(transactional_db: None) -> None:
     """The role groups: a live-server test flushes the tables after each test, migrations' data included."""
-    from django.apps import apps
+    from tests.roles import ensure_role_groups
 
-    from compliance.migrations._roles import grant
-
-    grant(apps, None)
+    ensure_role_groups()
 
 
 @pytest.fixture
