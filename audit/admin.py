@@ -36,7 +36,13 @@ def keep_unchanged_times(obj: models.Model, stored: models.Model | None, form: A
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose adds, changes and deletions go to the audit trail, with the fields that changed."""
+    """A ModelAdmin whose adds, changes and deletions go to the audit trail, with the fields that changed.
+
+    Every other ModelAdmin is audited by the site (audit/admin_site.py); this one records its own events, with the
+    times kept to the microsecond, so the site does not record them again.
+    """
+
+    audits_itself = True
 
     def _fields(self, obj: models.Model) -> list[str]:
         return [f.name for f in obj._meta.concrete_fields if not f.primary_key and not isinstance(f, models.BinaryField)]
@@ -91,6 +97,7 @@ class AuditedUserAdmin(auth_admin.UserAdmin):
     """
 
     _M2M = ("groups", "user_permissions")
+    audits_itself = True
 
     def _values(self, user: User) -> dict[str, Any]:
         names = [f.name for f in user._meta.concrete_fields if not f.primary_key] + list(self._M2M)

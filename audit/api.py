@@ -17,6 +17,7 @@ from audit.export import csv_response
 from audit.filters import AuditEventFilterSet
 from audit.models import AuditEvent
 from audit.serializers import AuditEventSerializer
+from audit.views import readable_events
 from common.csv import CSVRenderer
 from common.roles import AnyRole
 
@@ -31,6 +32,11 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
     ordering_fields = ["timestamp", "id"]
     ordering = ["-timestamp", "-id"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        # A time-limited auditor limited to frameworks or a label scope reads the events about those only (the rule
+        # the site sets at start, audit.views.set_event_filter).
+        return readable_events(self.request.user)
 
     @extend_schema(summary="Audit events; `?format=csv` streams every matching row as CSV")
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response | StreamingHttpResponse:

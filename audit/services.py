@@ -79,6 +79,7 @@ def record(
     request: HttpRequest | None = None,
     object_repr: str | None = None,
     username: str | None = None,
+    object_id: str | None = None,
 ) -> AuditEvent:
     """Add one audit event. The actor defaults to the request's user; anonymous users are recorded by `username`."""
     if actor is None and request is not None:
@@ -90,7 +91,7 @@ def record(
         actor_username=(actor.get_username() if actor is not None else (username or ""))[:150],
         action=action,
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
-        object_id=str(obj.pk) if obj is not None else "",
+        object_id=(object_id if object_id is not None else str(obj.pk) if obj is not None else "")[:64],
         object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:300],
         changes=changes or {},
         ip=client_ip(request),

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -13,20 +14,38 @@ _CODES = {
     status.HTTP_404_NOT_FOUND: "not_found",
     status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
     status.HTTP_409_CONFLICT: "conflict",
+    status.HTTP_411_LENGTH_REQUIRED: "length_required",
     status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "too_large",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
 }
 
 
+class ErrorSerializer(serializers.Serializer):
+    """The one error body of the API (common.schema documents it on every operation)."""
+
+    error = serializers.CharField(help_text="A short code: invalid, parse_error, not_authenticated, permission_denied, "
+                                  "not_found, conflict, too_large, length_required, unsupported_media_type, throttled...")
+    detail = serializers.JSONField(help_text="A sentence, or an object naming each wrong field with the reason.")
+
+
 def error_response(http_status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> Response:
     return Response({"error": error, "detail": detail}, status=http_status, headers=headers)
+
+
+def _answer_errors_in_json(request: Any) -> None:
+    """An error is JSON (or the browsable page), even when the request asked for CSV (`?format=csv`) or a PDF."""
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is not None and not isinstance(renderer, JSONRenderer | BrowsableAPIRenderer):
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if (request := context.get("request")) is not None:
+        _answer_errors_in_json(request)
     data = response.data
     if isinstance(data, dict) and "error" in data and "detail" in data:
         return response

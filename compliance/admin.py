@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from audit.admin import AuditedModelAdmin
+from common.admin import ReadOnlyAdmin
 from compliance.engine import Policy, PolicyError
 from compliance.models import Evaluation, SitePolicy
 
@@ -58,12 +59,8 @@ class SitePolicyAdmin(AuditedModelAdmin):
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(admin.ModelAdmin):
+class EvaluationAdmin(ReadOnlyAdmin):
+    """Evaluations and their results are evidence: browsed here, never added, changed or deleted (nor bulk-deleted)."""
+
     list_display = ["snapshot", "engine_version", "status", "is_current", "started_at", "counts"]
     list_filter = ["status", "is_current", "engine_version"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

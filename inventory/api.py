@@ -6,22 +6,23 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from common.api_errors import error_response
+from common.api_errors import ErrorSerializer, error_response
 from common.roles import AdminRole, AnyRole
+from common.schema import ERROR_DESCRIPTIONS
+from inventory.access import readable_host_ids
 from inventory.auth import AgentTokenAuthentication, IsAgent
 from inventory.filters import ContainerFilterSet, HostFilterSet, ImageFilterSet, SnapshotFilterSet
 from inventory.models import Container, Host, Image, Snapshot
 from inventory.serializers import (
     ContainerDetailSerializer,
     ContainerSerializer,
-    ErrorSerializer,
     HostLabelsSerializer,
     HostSerializer,
     ImageDetailSerializer,
@@ -41,7 +42,22 @@ from inventory.services import (
 from inventory.snapshot_format import SnapshotRejected
 
 
-class HostViewSet(viewsets.ReadOnlyModelViewSet):
+class ReadableHostsOnly:
+    """Lists and lookups hold only the hosts the account reads: a time-limited auditor limited to a label scope sees
+    the hosts in that scope (and their snapshots, containers and images); every other account reads them all."""
+
+    host_field = "host_id"
+
+    def filter_queryset(self, queryset):  # type: ignore[no-untyped-def]
+        queryset = super().filter_queryset(queryset)  # type: ignore[misc]
+        if getattr(self, "action", None) == "create":
+            return queryset
+        host_ids = readable_host_ids(self.request.user)  # type: ignore[attr-defined]
+        return queryset if host_ids is None else queryset.filter(**{f"{self.host_field}__in": host_ids})
+
+
+class HostViewSet(ReadableHostsOnly, viewsets.ReadOnlyModelViewSet):
+    host_field = "pk"
     queryset = Host.objects.select_related("last_snapshot").defer("last_snapshot__content")
     serializer_class = HostSerializer
     filterset_class = HostFilterSet
@@ -67,6 +83,30 @@ class HostViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(HostSerializer(self.get_queryset().get(pk=host.pk)).data)
 
 
+def _chunked_stream(request: Request) -> Any | None:
+    """The de-chunked body stream of a `Transfer-Encoding: chunked` request, or None when the server cannot give one.
+
+    Django reads CONTENT_LENGTH bytes, and a chunked request has none, so it would read an empty body. A server that
+    de-chunks and ends the stream itself says so with `wsgi.input_terminated` (gunicorn does); read its stream to the end.
+    runserver's server does not de-chunk: the request is refused with 411.
+    """
+    environ = request._request.META
+    return environ["wsgi.input"] if environ.get("wsgi.input_terminated") and "wsgi.input" in environ else None
+
+
+def _is_chunked(request: Request) -> bool:
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
+def _length_required() -> Response:
+    return error_response(
+        status.HTTP_411_LENGTH_REQUIRED,
+        "length_required",
+        {"path": "Content-Length", "reason": "this server cannot read a chunked body (Transfer-Encoding: chunked); "
+         "send the snapshot with a Content-Length, or run the server under gunicorn"},
+    )
+
+
 def _too_large(limit: int) -> Response:
     return error_response(
         status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
@@ -79,7 +119,7 @@ def _too_large(limit: int) -> Response:
     list=extend_schema(summary="Snapshots received, newest first"),
     retrieve=extend_schema(summary="One snapshot, with the whole document as stored"),
 )
-class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SnapshotViewSet(ReadableHostsOnly, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Snapshot.objects.select_related("host", "agent").defer("content")
     # Agents push with their token; people read with the site's authentication (time-limited accounts included).
     authentication_classes = [AgentTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
@@ -103,14 +143,16 @@ class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Push a snapshot (agents)",
         description="Body: a snapshot v1 JSON document, optionally with `Content-Encoding: gzip`. The same document "
-        "again answers 200 with the id it was first stored under.",
+        "again answers 200 with the id it was first stored under. A chunked body (`Transfer-Encoding: chunked`) is read "
+        "where the WSGI server de-chunks it (gunicorn); elsewhere (runserver) it is refused with 411.",
         request=OpenApiTypes.OBJECT,
         responses={
             201: SnapshotAcceptedSerializer,
             200: SnapshotAcceptedSerializer,
             400: ErrorSerializer,
             401: ErrorSerializer,
-            413: ErrorSerializer,
+            411: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS["411"]),
+            413: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS["413"]),
         },
         auth=[{"agentToken": []}],
     )
@@ -123,8 +165,13 @@ class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             declared = 0
         if declared > limit:
             return _too_large(limit)
+        stream: Any = request._request
+        if _is_chunked(request):
+            stream = _chunked_stream(request)
+            if stream is None:
+                return _length_required()
         try:
-            body = read_body(request._request, encoding, limit)
+            body = read_body(stream, encoding, limit)
             result = ingest_snapshot(parse_document(body), agent=request.auth)
         except SnapshotTooLarge as exc:
             return _too_large(exc.limit)
@@ -143,7 +190,7 @@ class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(body, status=status.HTTP_200_OK)
 
 
-class ContainerViewSet(viewsets.ReadOnlyModelViewSet):
+class ContainerViewSet(ReadableHostsOnly, viewsets.ReadOnlyModelViewSet):
     queryset = Container.objects.select_related("host")
     filterset_class = ContainerFilterSet
     ordering_fields = ["name", "created", "id", "snapshot"]
@@ -158,7 +205,7 @@ class ContainerViewSet(viewsets.ReadOnlyModelViewSet):
         return ContainerDetailSerializer if self.action == "retrieve" else ContainerSerializer
 
 
-class ImageViewSet(viewsets.ReadOnlyModelViewSet):
+class ImageViewSet(ReadableHostsOnly, viewsets.ReadOnlyModelViewSet):
     queryset = Image.objects.select_related("host")
     filterset_class = ImageFilterSet
     ordering_fields = ["created", "size", "id", "snapshot"]

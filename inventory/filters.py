@@ -23,15 +23,20 @@ LABEL_HELP = (
 )
 
 
+def _invalid(reason: str) -> ValidationError:
+    # The reason quotes what was sent, which may hold a "%": django-filter formats messages with their params.
+    return ValidationError("%(reason)s", params={"reason": reason})
+
+
 def validate_selector(value: str) -> None:
     """A label selector whose every key and value follows the rule labels themselves follow (label_problem)."""
     try:
         selector = parse_selector(value)
     except SelectorError as exc:
-        raise ValidationError(str(exc)) from None
+        raise _invalid(str(exc)) from None
     for term in selector.terms:
         if (problem := label_problem(term.key, term.value)) is not None:
-            raise ValidationError(f"{str(Selector((term,)))[:80]!r} can match no label: {problem}")
+            raise _invalid(f"{str(Selector((term,)))[:80]!r} can match no label: {problem}")
 
 
 def selector_q(selector: Selector, field: str = "effective_labels") -> Q:

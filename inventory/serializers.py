@@ -2,11 +2,14 @@
 
 from rest_framework import serializers
 
+from inventory.choices import EvaluationStatus
 from inventory.models import Container, Host, Image, Snapshot
 
 
 class HostSerializer(serializers.ModelSerializer):
-    last_snapshot_container_count = serializers.IntegerField(source="last_snapshot.container_count", default=None)
+    last_snapshot_container_count = serializers.IntegerField(
+        source="last_snapshot.container_count", default=None, allow_null=True, read_only=True
+    )
     effective_labels = serializers.JSONField(
         read_only=True,
         help_text="Rule labels, overridden by the agent's, overridden by the admin's: what filters and scopes read.",
@@ -26,7 +29,8 @@ class HostLabelsSerializer(serializers.Serializer):
 
 class SnapshotSerializer(serializers.ModelSerializer):
     hostname = serializers.CharField(source="host.hostname")
-    agent = serializers.CharField(source="agent.name", default=None)
+    agent = serializers.CharField(source="agent.name", default=None, allow_null=True, read_only=True,
+                                  help_text="The agent token's name; null when its token was deleted.")
 
     class Meta:
         model = Snapshot
@@ -78,9 +82,4 @@ class SnapshotAcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     host = serializers.IntegerField()
     received_at = serializers.DateTimeField()
-    evaluation = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    detail = serializers.JSONField()
+    evaluation = serializers.ChoiceField(choices=EvaluationStatus.choices, help_text="queued for a new snapshot.")

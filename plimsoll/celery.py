@@ -9,3 +9,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plimsoll.settings")
 app = Celery("plimsoll")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _sweep_interval(sender: Celery, **kwargs: object) -> None:
+    """The sweeper runs every minute (settings.CELERY_BEAT_SCHEDULE); PLIMSOLL_SWEEP_EVERY_SECONDS runs it more often
+    (the fault tests, tests/faults/, run it every second so that recovery is measured in seconds)."""
+    every = os.environ.get("PLIMSOLL_SWEEP_EVERY_SECONDS")
+    if every and "sweep-evaluations" in sender.conf.beat_schedule:
+        entry = dict(sender.conf.beat_schedule["sweep-evaluations"], schedule=float(every))
+        sender.conf.beat_schedule = {**sender.conf.beat_schedule, "sweep-evaluations": entry}

@@ -14,6 +14,10 @@ from celery.schedules import crontab
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PLIMSOLL_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Counters that live in the web processes (ingest answers by code, compliance/metrics/ingest.py) are shared between
+# gunicorn workers through files here; prometheus_client reads this before it is first imported.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -52,7 +56,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site whose every add, change and deletion goes to the audit trail (audit/admin_site.py).
+    "audit.admin_apps.AuditedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,6 +80,9 @@ INSTALLED_APPS = [
     "compliance.administration",
     "compliance.dashboard",
     "compliance.imports",
+    "csp",
+    # Last: its login-failure receiver runs after the audit trail's (the order does not matter for either).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +96,13 @@ MIDDLEWARE = [
     "compliance.administration.middleware.AccountLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.middleware.PermissionsPolicyMiddleware",
+    # Counts the answers to snapshot pushes by status code for /metrics.
+    "compliance.metrics.ingest.IngestMetricsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # After CSP: marks browsable API pages so CSP allows DRF's one fixed style attribute there (by hash).
+    "common.middleware.BrowsableAPIContentSecurityMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "plimsoll.urls"
@@ -159,7 +174,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGIN_URL = "login"
 # Time-limited accounts: after their end date they cannot log in (the middleware ends open sessions, the API
 # authentication refuses their token).
-AUTHENTICATION_BACKENDS = ["compliance.administration.backends.AccountLimitBackend"]
+# django-axes' backend comes first: a locked-out user+address is refused before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "compliance.administration.backends.AccountLimitBackend",
+]
 LOGIN_REDIRECT_URL = "dashboard:overview"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -177,6 +196,43 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Brute-force protection (django-axes, docs/security.md): after AXES_FAILURE_LIMIT failed logins for one username
+# from one address, that pair is refused for AXES_COOLOFF_TIME hours, even with the right password; other users and
+# other addresses are not affected. Failures while locked out do not extend the lockout. `manage.py axes_reset`
+# (or axes_reset_username / axes_reset_ip) lifts it early.
+AXES_ENABLED = env_bool("PLIMSOLL_AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("PLIMSOLL_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("PLIMSOLL_LOGIN_COOLOFF_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The address is REMOTE_ADDR, as for the audit trail; behind a proxy set PLIMSOLL_PROXY_COUNT to the number of
+# trusted proxies in front of Plimsoll so the client's address is read from X-Forwarded-For.
+if proxy_count := int(os.environ.get("PLIMSOLL_PROXY_COUNT", "0")):
+    AXES_IPWARE_PROXY_COUNT = proxy_count
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# Failed logins in the audit trail are bounded (audit/signals.py): per username+address and window, the failures
+# before the lockout and one lockout event; per address and in all, at most these many rows per window.
+PLIMSOLL_AUDIT_FAILED_LOGINS_PER_ADDRESS = int(os.environ.get("PLIMSOLL_AUDIT_FAILED_LOGINS_PER_ADDRESS", "50"))
+PLIMSOLL_AUDIT_FAILED_LOGINS_MAX = int(os.environ.get("PLIMSOLL_AUDIT_FAILED_LOGINS_MAX", "500"))
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere; a library page that needs more is
+# relaxed on that view alone (plimsoll/urls.py, docs/security.md).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 # Snapshot ingest: the cap applies to the decompressed body, so a gzip bomb is refused, not inflated.
 PLIMSOLL_MAX_SNAPSHOT_BYTES = int(os.environ.get("PLIMSOLL_MAX_SNAPSHOT_BYTES", str(64 * 1024 * 1024)))
@@ -254,7 +310,10 @@ CELERY_TIMEZONE = TIME_ZONE
 # timeout (acks late), and the sweeper catches one the broker lost.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_connect_timeout": 1, "socket_timeout": 5}
+# max_retries 0: a publish with the broker away fails at once (without it kombu sleeps 2 s before a second attempt).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_connect_timeout": 1, "socket_timeout": 5, "max_retries": 0}
+# The worker reconnects for as long as the broker is away (Celery's default gives up after 100 attempts, ~46 min).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 PLIMSOLL_SWEEP_QUEUED_SECONDS = int(os.environ.get("PLIMSOLL_SWEEP_QUEUED_SECONDS", "60"))
 PLIMSOLL_SWEEP_RUNNING_SECONDS = int(os.environ.get("PLIMSOLL_SWEEP_RUNNING_SECONDS", "300"))
 
@@ -264,6 +323,8 @@ CELERY_BEAT_SCHEDULE = {
     for name, task, hour, minute in [
         ("sweep-evaluations", "compliance.sweep_evaluations", "*", "*"),
         ("prune-snapshots", "inventory.prune_snapshots", 0, 10),
+        ("delete-unreferenced-results", "compliance.delete_unreferenced_results", 0, 40),
+        ("verify-evidence", "compliance.verify_evidence", 3, 30),
         ("prune-expired-reports", "compliance.reports.prune_expired_reports", 1, 0),
         ("record-daily-posture", "compliance.posture.record_daily_posture", 0, 30),
         ("exception-expiry-reminders", "compliance.exceptions.tasks.send_expiry_reminders", 6, 0),
@@ -308,6 +369,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes logs every login at INFO; failures and lockouts (WARNING) are what matter.
+        "axes": {"level": "WARNING"},
         # A refused request is logged in one line, not with a traceback for every denial.
         "django.request": {"filters": ["denials_without_traceback"]},
     },

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import default_token_generator
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.urls import reverse
@@ -26,6 +26,7 @@ from common.roles import ADMIN, AUDITOR, ROLES
 from compliance.administration.models import AccountLimit, Rejudge
 from compliance.engine import Policy
 from compliance.models import SitePolicy
+from compliance.services import TRANSIENT_ERRORS
 from inventory.models import AgentToken, Host, Snapshot
 
 # A queued or running re-judging that has not moved for this long is taken as dead (its worker was lost).
@@ -303,7 +304,7 @@ def run_rejudge(rejudge_id: int) -> str:
             Rejudge.objects.filter(pk=run.pk).update(
                 done=F("done") + 1, failed=F("failed") + (1 if outcome == "failed" else 0), updated_at=timezone.now()
             )
-    except OperationalError:
+    except TRANSIENT_ERRORS:
         raise  # transient: the task retries and resumes after the last snapshot counted
     except Exception as exc:
         Rejudge.objects.filter(pk=run.pk).update(

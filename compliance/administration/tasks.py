@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
 from compliance.administration import services
+from compliance.services import TRANSIENT_ERRORS
 
 
 @shared_task(
     name="compliance.administration.rejudge_snapshots",
-    autoretry_for=(OperationalError, ConnectionError),
+    # The errors the evaluation task retries (psycopg's own from a COPY too); the run resumes after the last
+    # snapshot it counted.
+    autoretry_for=(*TRANSIENT_ERRORS, ConnectionError),
     retry_backoff=5,
     retry_backoff_max=300,
     retry_jitter=True,

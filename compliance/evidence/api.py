@@ -18,15 +18,15 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.api_errors import error_response
+from common.api_errors import ErrorSerializer, error_response
 from common.roles import ReadAnyRoleManageByManagers
+from compliance.administration.limits import visible_evidence
 from compliance.evidence import services
 from compliance.evidence.filetypes import UploadRejected, max_upload_bytes
 from compliance.evidence.filters import EvidenceFilterSet
 from compliance.evidence.models import Evidence
 from compliance.evidence.serializers import EvidenceChangeSerializer, EvidenceSerializer
 from frameworks.models import Requirement
-from inventory.serializers import ErrorSerializer
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 413: ErrorSerializer}
 # Room for the multipart envelope and the other fields around the file.
@@ -83,7 +83,7 @@ class EvidenceViewSet(
     ordering = ["-uploaded_at", "-id"]
 
     def get_queryset(self) -> QuerySet[Evidence]:
-        return evidence_queryset()
+        return visible_evidence(evidence_queryset(), self.request.user)
 
     def get_serializer_class(self) -> type[EvidenceSerializer]:
         return EvidenceChangeSerializer if self.action == "partial_update" else EvidenceSerializer
@@ -117,7 +117,9 @@ class EvidenceViewSet(
         return Response(EvidenceSerializer(evidence_queryset().get(pk=evidence.pk)).data)
 
     @extend_schema(
-        summary="Download the file (as an attachment)", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}
+        summary="Download the file (as an attachment)",
+        description="The file as uploaded, with the content type detected from its content (a PDF, an image, text...).",
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str | None = None) -> Any:

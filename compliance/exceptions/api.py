@@ -14,8 +14,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.api_errors import error_response
+from common.api_errors import ErrorSerializer, error_response
 from common.roles import ReadAnyRoleManageByManagers
+from compliance.administration.limits import visible_exceptions
 from compliance.exceptions import services
 from compliance.exceptions.filters import RiskAcceptanceFilterSet
 from compliance.exceptions.models import (
@@ -26,7 +27,6 @@ from compliance.exceptions.models import (
     TransitionNotAllowed,
 )
 from compliance.exceptions.serializers import ApprovalSerializer, DecisionSerializer, RiskAcceptanceSerializer
-from inventory.serializers import ErrorSerializer
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 DECISION_RESPONSES = {200: RiskAcceptanceSerializer, **ERRORS}
@@ -70,7 +70,9 @@ class RiskAcceptanceViewSet(
     ordering = ["-requested_at", "-id"]
 
     def get_queryset(self) -> QuerySet[RiskAcceptance]:
-        return RiskAcceptance.objects.select_related("requested_by", "approved_by", "rejected_by", "revoked_by", "scope_host")
+        # A time-limited auditor limited to frameworks or a label scope sees the exceptions of those only.
+        return visible_exceptions(RiskAcceptance.objects.select_related(
+            "requested_by", "approved_by", "rejected_by", "revoked_by", "scope_host"), self.request.user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

@@ -11,12 +11,12 @@ from inventory.models import Host
 class RiskAcceptanceSerializer(serializers.ModelSerializer):
     status = serializers.CharField(source="effective_status", read_only=True, help_text="expired is computed from expires_at.")
     scope_host = serializers.PrimaryKeyRelatedField(queryset=Host.objects.all(), allow_null=True, required=False)
-    scope_host_name = serializers.CharField(source="scope_host.hostname", read_only=True, default=None)
+    scope_host_name = serializers.CharField(source="scope_host.hostname", read_only=True, default=None, allow_null=True)
     scope = serializers.CharField(source="scope_display", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
-    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None)
-    rejected_by = serializers.CharField(source="rejected_by.username", read_only=True, default=None)
-    revoked_by = serializers.CharField(source="revoked_by.username", read_only=True, default=None)
+    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None, allow_null=True)
+    rejected_by = serializers.CharField(source="rejected_by.username", read_only=True, default=None, allow_null=True)
+    revoked_by = serializers.CharField(source="revoked_by.username", read_only=True, default=None, allow_null=True)
     is_stale = serializers.SerializerMethodField()
 
     class Meta:

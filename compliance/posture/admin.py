@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from audit.admin import AuditedModelAdmin
+from common.admin import ReadOnlyAdmin
 from compliance.posture.models import Assessment, PostureRecord
 
 
@@ -10,9 +11,7 @@ class AssessmentAdmin(AuditedModelAdmin):
 
 
 @admin.register(PostureRecord)
-class PostureRecordAdmin(admin.ModelAdmin):
-    list_display = ["framework_slug", "selector", "day", "hosts"]
-    readonly_fields = ["framework_slug", "selector", "day", "recorded_at", "hosts", "summary"]
+class PostureRecordAdmin(ReadOnlyAdmin):
+    """Daily posture records are evidence of the trend: browsed here, never added, changed or deleted."""
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False
+    list_display = ["framework_slug", "selector", "day", "hosts"]

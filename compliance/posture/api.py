@@ -13,13 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api_errors import error_response
+from common.api_errors import ErrorSerializer, error_response
 from common.scope import SelectorError
 from compliance.administration.limits import limits_for
 from compliance.posture.models import Assessment, PostureRecord
 from compliance.posture.serializers import AssessmentSerializer, PostureRecordSerializer, PostureSerializer
 from compliance.posture.services import PostureError, compute_posture
-from inventory.serializers import ErrorSerializer
 
 
 def parse_as_of(value: str | None) -> datetime.datetime | None:

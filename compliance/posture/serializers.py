@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from common.schema import CatalogSlugField
 from compliance.posture.choices import RequirementStatus
 from compliance.posture.models import Assessment, PostureRecord
 from compliance.posture.services import Posture
@@ -100,12 +101,16 @@ class PostureSerializer(serializers.Serializer):
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
+    framework_slug = CatalogSlugField(help_text="e.g. pci-dss-4.0")
+
     class Meta:
         model = Assessment
         fields = ["id", "name", "framework_slug", "selector", "include_stopped", "description", "created_at"]
 
 
 class PostureRecordSerializer(serializers.ModelSerializer):
+    framework_slug = CatalogSlugField()
+
     class Meta:
         model = PostureRecord
         fields = ["id", "framework_slug", "selector", "day", "recorded_at", "hosts", "summary"]

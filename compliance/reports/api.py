@@ -15,13 +15,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.api_errors import error_response
+from common.api_errors import ErrorSerializer, error_response
 from common.roles import ReadAnyRoleManageByManagers
+from compliance.administration.limits import visible_reports
 from compliance.reports import services
 from compliance.reports.filters import ReportFilterSet
 from compliance.reports.models import Report
 from compliance.reports.serializers import ReportCreatedSerializer, ReportRequestSerializer, ReportSerializer
-from inventory.serializers import ErrorSerializer
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
 
@@ -53,7 +53,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self) -> QuerySet[Report]:
-        return report_queryset()
+        # A limited auditor lists, reads and downloads only the reports of their frameworks and scope (404 otherwise).
+        return visible_reports(report_queryset(), self.request.user)
 
     def get_serializer_class(self) -> type:
         return ReportRequestSerializer if self.action == "create" else ReportSerializer

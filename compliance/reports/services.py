@@ -28,6 +28,7 @@ from audit.choices import AuditAction
 from audit.services import created, field_values, record
 from common.roles import can_manage, can_read
 from common.scope import SelectorError, parse_selector
+from compliance.administration.limits import report_allowed
 from compliance.engine import BENCHMARK
 from compliance.reports.choices import GENERATOR_VERSION, ReportKind, ReportStatus
 from compliance.reports.models import Report
@@ -187,6 +188,9 @@ def request_report(*, by: Any, request: HttpRequest | None = None, **params: Any
     if not can_manage(by):
         raise NotPermitted("only security managers and admins request reports")
     fields = validate_request(params)
+    host = fields["host"]
+    if not report_allowed(by, fields["kind"], fields["framework_slug"], fields["scope"], host.pk if host else None):
+        raise NotPermitted("this account's limits do not cover this report (its frameworks and label scope)")
     with transaction.atomic():
         report = Report.objects.create(requested_by=by, **fields)
         record(AuditAction.CREATE, report, actor=by, request=request,

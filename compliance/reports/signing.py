@@ -7,13 +7,17 @@ checks against, so keep that directory with the database.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import fcntl
 import io
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -105,8 +109,26 @@ def _signer(key: str, cert: str, stamp: float) -> object:
     return signer
 
 
+T = TypeVar("T")
+
+
+def _outside_event_loop(call: Callable[..., T], *args: Any) -> T:
+    """pyHanko signs and validates with asyncio.run(), which refuses to run inside a running event loop (an async
+    server, or a thread driven by one such as Playwright's): there, it runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call(*args)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call, *args).result()
+
+
 def sign_pdf(source: Path, target: Path) -> None:
     """Add a PAdES (B-B) signature over the whole file, as an incremental update."""
+    _outside_event_loop(_sign_pdf, source, target)
+
+
+def _sign_pdf(source: Path, target: Path) -> None:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
@@ -138,6 +160,10 @@ class SignatureCheck:
 
 def check_signature(data: bytes) -> SignatureCheck:
     """Validate the report signature against the site certificate: intact, valid, trusted, and covering the file."""
+    return _outside_event_loop(_check_signature, data)
+
+
+def _check_signature(data: bytes) -> SignatureCheck:
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
