@@ -44,3 +44,40 @@ def test_it_answers_options_on_the_api_docs_without_an_error(client, alice, url)
     client.force_login(alice)
     assert client.options(url).status_code == 405
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("body", ODD_BODIES, ids=["deep", "lone-surrogate", "huge-int", "nan", "empty"])
+def test_it_answers_400_to_odd_json_on_existing_objects_and_evidence(alice, carol, body, agent_client, snapshot_doc):
+    """The same bodies where the object exists (no 404 to hide behind), and on the evidence endpoint."""
+    import datetime
+
+    from django.utils import timezone
+
+    from compliance.exceptions.services import request_exception
+    from inventory.models import Host
+
+    import json
+
+    assert agent_client.generic("POST", "/api/v1/snapshots/", json.dumps(snapshot_doc()),
+                                content_type="application/json").status_code == 201
+    host = Host.objects.get()
+    exception = request_exception(by=carol, control="2.5", justification="x", risk_rating="low", scope_kind="all",
+                                  expires_at=timezone.now() + datetime.timedelta(days=7))
+    client = APIClient()
+    client.force_authenticate(alice)
+    for method, url in ((client.post, f"/api/v1/exceptions/{exception.pk}/approve/"),
+                        (client.put, f"/api/v1/hosts/{host.pk}/labels/"), (client.post, "/api/v1/evidence/"),
+                        (client.post, "/api/v1/exceptions/")):
+        response = method(url, body, content_type="application/json")
+        assert response.status_code in (400, 415), (url, response.content[:300])
+        assert response.json()["error"], url
+    exception.refresh_from_db()
+    assert exception.status == "requested" and host.labels == Host.objects.get(pk=host.pk).labels
+
+
+def test_the_browsable_evidence_api_renders_for_managers_and_admins(alice, carol):
+    for user in (alice, carol):
+        client = APIClient()
+        client.force_authenticate(user)
+        response = client.get("/api/v1/evidence/", HTTP_ACCEPT="text/html")
+        assert response.status_code == 200 and b"<form" in response.content, user.username

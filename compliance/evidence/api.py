@@ -14,11 +14,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api_errors import ErrorSerializer, error_response
+from common.parsers import StrictJSONParser
 from common.roles import ReadAnyRoleManageByManagers
 from compliance.administration.limits import visible_evidence
 from compliance.evidence import services
@@ -77,7 +78,7 @@ class EvidenceViewSet(
 ):
     filterset_class = EvidenceFilterSet
     permission_classes = [ReadAnyRoleManageByManagers]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
     http_method_names = ["get", "post", "patch", "head", "options"]
     ordering_fields = ["uploaded_at", "collected_at", "valid_until", "id"]
     ordering = ["-uploaded_at", "-id"]

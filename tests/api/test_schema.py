@@ -161,3 +161,32 @@ def test_it_answers_400_to_evidence_requirement_keys_no_database_can_look_up(car
     response = client.post("/api/v1/evidence/", body, format="json")
     assert response.status_code == 400
     assert "requirements" in response.json()["detail"]
+
+
+def _api_views() -> list[type]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found: list[type] = []
+
+    def walk(patterns: list) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern) and hasattr(pattern.callback, "cls"):
+                found.append(pattern.callback.cls)
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_every_api_view_parses_json_with_the_strict_parser():
+    """The strict parser turns nesting, lone surrogates and huge integers into a 400; DRF's own raised 500s."""
+    from rest_framework.parsers import JSONParser
+
+    from common.parsers import StrictJSONParser
+
+    views = _api_views()
+    assert len(views) > 20
+    for view in views:
+        for parser in view.parser_classes:
+            assert not issubclass(parser, JSONParser) or issubclass(parser, StrictJSONParser), (view, parser)
