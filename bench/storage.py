@@ -44,6 +44,25 @@ FLEET_HOSTS, HOURS_A_YEAR = 10_000, 24 * 365
 GOAL_GB = 200
 
 
+def relation_sizes() -> dict[str, int]:
+    """Bytes of every relation of the two apps apart: each table's heap, its TOAST (with its index) and each index."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT c.relname, c.relkind, pg_relation_size(c.oid),
+                   COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i')
+              AND (c.relname LIKE 'inventory\\_%%' OR c.relname LIKE 'compliance\\_%%')""")
+        sizes: dict[str, int] = {}
+        for name, kind, size, toast in cursor.fetchall():
+            sizes[name if kind == "i" else f"{name} (heap)"] = size
+            if toast:
+                sizes[f"{name} (toast)"] = toast
+        return sizes
+
+
 def table_sizes() -> dict[str, int]:
     from django.db import connection
 
@@ -102,6 +121,7 @@ def main() -> None:
     parser.add_argument("--containers", type=int, default=30)
     parser.add_argument("--change", type=float, default=0.02, help="share of containers redeployed per repeat")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--relations", action="store_true", help="also print each heap, TOAST and index apart")
     args = parser.parse_args()
 
     django.setup()
@@ -137,14 +157,20 @@ def main() -> None:
 
     docs = [big_snapshot(args.containers, 700_000 + run % 100_000 * 100 + i,
                          machine_id=f"{PREFIX}{run}-{i:03d}") for i in range(args.hosts)]
+    for doc in docs:
+        # Each daemon names itself: docker info is not shared between hosts, as it is not in a real fleet.
+        info = doc["docker"].get("info") or {}
+        for key in ("Name", "ID"):
+            if key in info:
+                info[key] = f"{doc['host']['machine_id']}-{key.lower()}"
     vacuum()
-    sizes0 = table_sizes()
+    sizes0, relations0 = table_sizes(), relation_sizes()
     first_times = []
     for doc in docs:
         tick(doc, 0)
         first_times.append(push(doc))
     vacuum()
-    sizes1 = table_sizes()
+    sizes1, relations1 = table_sizes(), relation_sizes()
     repeat_times = []
     serial = 0
     slots = [(h, c) for h in range(args.hosts) for c in range(args.containers)]
@@ -159,7 +185,7 @@ def main() -> None:
             tick(doc, hour)
             repeat_times.append(push(doc))
     vacuum()
-    sizes2 = table_sizes()
+    sizes2, relations2 = table_sizes(), relation_sizes()
 
     names = sorted(set(sizes0) | set(sizes1) | set(sizes2))
     first = {n: sizes1.get(n, 0) - sizes0.get(n, 0) for n in names}
@@ -169,6 +195,12 @@ def main() -> None:
     first_total = show("first snapshot", first, args.hosts)
     repeat_total = show("repeat snapshot", repeat, args.hosts * args.repeats)
     per_first, per_repeat_bytes = first_total / args.hosts, repeat_total / (args.hosts * args.repeats)
+    if args.relations:
+        names = sorted(set(relations0) | set(relations1) | set(relations2))
+        show("first snapshot, by relation", {n: relations1.get(n, 0) - relations0.get(n, 0) for n in names},
+             args.hosts)
+        show("repeat snapshot, by relation", {n: relations2.get(n, 0) - relations1.get(n, 0) for n in names},
+             args.hosts * args.repeats)
     print(f"repeat / first: {per_repeat_bytes / per_first:.1%}")
     year = FLEET_HOSTS * (per_first + (HOURS_A_YEAR - 1) * per_repeat_bytes)
     print(f"projection: {FLEET_HOSTS:,} hosts pushing hourly for a year: {year / 1e9:,.1f} GB "

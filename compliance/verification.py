@@ -8,9 +8,9 @@ evidence file against its sha256; every finished report's file against its sha25
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +22,7 @@ from compliance.evidence.models import Evidence
 from compliance.reports.choices import ReportStatus
 from compliance.reports.models import Report
 from compliance.reports.signing import check_signature
-from inventory.models import SKELETON_MARK, DocumentPart, PrunedSnapshot, Snapshot
+from inventory.models import SKELETON_MARK, DocumentPart, MissingPart, PrunedSnapshot, Snapshot
 from inventory.snapshot_format import references, splice
 
 BATCH = 500
@@ -73,13 +73,21 @@ class _Parts:
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
         self.assembled: dict[str, bytes | None] = {}  # None: missing or altered (already reported)
+        self.bases: dict[str, bytes] = {}  # stored forms of the skeletons snapshot contents are deltas against
+
+    def load_bases(self, contents: list[Any]) -> None:
+        wanted = {b for c in contents if (b := Snapshot.content_base(c)) is not None} - self.bases.keys()
+        if wanted:
+            rows = DocumentPart.objects.filter(sha256__in=wanted).values_list("sha256", "data")
+            self.bases.update({sha: DocumentPart.unpack(data) for sha, data in rows
+                               if DocumentPart.base_of(data) is None})
 
     def load(self, roots: set[str]) -> None:
         stored: dict[str, bytes] = {}
         wanted = roots - self.assembled.keys()
         while wanted:
             rows = DocumentPart.objects.filter(sha256__in=wanted).values_list("sha256", "data")
-            level = {sha: DocumentPart.unpack(data) for sha, data in rows}
+            level = DocumentPart.unpack_rows(rows, skip_broken=True)  # a delta without its base: missing
             for sha in wanted - level.keys():
                 self.assembled[sha] = None
                 self.outcome.fail(f"document part {sha}: missing")
@@ -112,6 +120,8 @@ class _Parts:
     def trim(self) -> None:
         if len(self.assembled) > PART_CACHE:
             self.assembled.clear()
+        if len(self.bases) > PART_CACHE:
+            self.bases.clear()
 
 
 def _snapshots(outcome: Outcome, parts: _Parts) -> None:
@@ -123,7 +133,17 @@ def _snapshots(outcome: Outcome, parts: _Parts) -> None:
         if not batch:
             return
         last = batch[-1][0]
-        stored = [(pk, sha, gzip.decompress(bytes(content))) for pk, sha, content in batch]
+        parts.load_bases([content for _, _, content in batch])
+        stored = []
+        for pk, sha, content in batch:
+            try:
+                stored.append((pk, sha, Snapshot.unpack_content(content, parts.bases)))
+            except MissingPart as exc:
+                outcome.snapshots += 1
+                outcome.fail(f"snapshot {pk}: document part {exc.sha256} is missing")
+            except zlib.error:
+                outcome.snapshots += 1
+                outcome.fail(f"snapshot {pk}: its stored content is damaged")
         parts.load({ref for _, _, form in stored if form[:1] == SKELETON_MARK for ref in references(form[1:])})
         for pk, sha, form in stored:
             outcome.snapshots += 1

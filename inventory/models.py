@@ -262,16 +262,44 @@ class Snapshot(models.Model):
         # A leading NUL (never the first byte of JSON) marks a skeleton; content without it is the whole document.
         return cls.pack(SKELETON_MARK + skeleton if has_parts else skeleton)
 
+    @staticmethod
+    def pack_delta(unpacked: bytes, base_sha: str, base: bytes) -> bytes:
+        """Content stored as a delta: DELTA_MARK, the base part's sha256 (32 bytes), then `unpacked` (NUL and the
+        skeleton) deflated with the base's stored form as the preset dictionary."""
+        return DELTA_MARK + bytes.fromhex(base_sha) + deflate_against(unpacked, base)
+
+    @staticmethod
+    def content_base(content: bytes | memoryview) -> str | None:
+        """The sha256 of the part a delta content is deflated against; None for gzip content."""
+        head = bytes(content[:33])
+        return head[1:].hex() if head[:1] == DELTA_MARK else None
+
+    @classmethod
+    def unpack_content(cls, content: bytes | memoryview, bases: dict[str, bytes] | None = None) -> bytes:
+        """Stored content decompressed: NUL and the skeleton, or a whole document (see docs/storage.md)."""
+        content = bytes(content)
+        base_sha = cls.content_base(content)
+        if base_sha is None:
+            return gzip.decompress(content)
+        base = bases[base_sha] if bases and base_sha in bases else DocumentPart.keyframes({base_sha})[base_sha]
+        return inflate_against(content[33:], base)
+
+    @classmethod
+    def unpack_contents(cls, contents: list[bytes | memoryview]) -> list[bytes]:
+        """Many stored contents decompressed, the parts they are deltas against fetched in one query."""
+        bases = DocumentPart.keyframes({b for c in contents if (b := cls.content_base(c)) is not None})
+        return [cls.unpack_content(content, bases) for content in contents]
+
     @property
     def skeleton(self) -> bytes | None:
         """The stored form of the document (canonical JSON with references to parts), None if stored whole."""
-        stored = gzip.decompress(bytes(self.content))
+        stored = self.unpack_content(self.content)
         return stored[1:] if stored[:1] == SKELETON_MARK else None
 
     @property
     def canonical(self) -> bytes:
         """The exact bytes the sha256 was taken over, reassembled from the skeleton and its parts."""
-        return DocumentPart.canonical(gzip.decompress(bytes(self.content)))
+        return DocumentPart.canonical(self.unpack_content(self.content))
 
     @cached_property
     def document(self) -> dict[str, Any]:
@@ -302,6 +330,19 @@ class PrunedSnapshot(models.Model):
 
 
 SKELETON_MARK = b"\x00"
+# The first byte of a part's data or a snapshot's content stored as a delta (zlib data starts 0x78, gzip 0x1f).
+DELTA_MARK = b"\x01"
+
+
+def deflate_against(data: bytes, base: bytes) -> bytes:
+    """Raw deflate of `data` with `base` as the preset dictionary: what `data` shares with `base` costs a few bytes."""
+    deflater = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=base or b" ")
+    return deflater.compress(data) + deflater.flush()
+
+
+def inflate_against(data: bytes, base: bytes) -> bytes:
+    inflater = zlib.decompressobj(-15, zdict=base or b" ")
+    return inflater.decompress(data) + inflater.flush()
 
 # The PostgreSQL advisory lock between ingest (shared) and retention's sweep of unreferenced parts (exclusive).
 STORAGE_LOCK = 0x706C6D73
@@ -328,16 +369,76 @@ class DocumentPart(models.Model):
         return zlib.compress(stored, 6)
 
     @staticmethod
-    def unpack(data: bytes | memoryview) -> bytes:
-        return zlib.decompress(bytes(data))
+    def pack_delta(stored: bytes, base_sha: str, base: bytes) -> bytes:
+        """A part stored as a delta: DELTA_MARK, the base part's sha256 (32 bytes), then the stored form deflated
+        with the base's stored form as the preset dictionary. A base is never a delta itself."""
+        return DELTA_MARK + bytes.fromhex(base_sha) + deflate_against(stored, base)
+
+    @staticmethod
+    def base_of(data: bytes | memoryview) -> str | None:
+        """The sha256 of the part `data` is a delta against; None for a part stored whole."""
+        head = bytes(data[:33])
+        return head[1:].hex() if head[:1] == DELTA_MARK else None
+
+    @classmethod
+    def unpack(cls, data: bytes | memoryview, bases: dict[str, bytes] | None = None) -> bytes:
+        """The stored form of a part from its data; a delta's base comes from `bases` or the database."""
+        data = bytes(data)
+        base_sha = cls.base_of(data)
+        if base_sha is None:
+            return zlib.decompress(data)
+        base = bases[base_sha] if bases and base_sha in bases else cls.keyframes({base_sha})[base_sha]
+        return inflate_against(data[33:], base)
+
+    @classmethod
+    def keyframes(cls, shas: set[str]) -> dict[str, bytes]:
+        """The stored forms of these parts, each stored whole (the bases of deltas), in one query."""
+        found: dict[str, bytes] = {}
+        if shas:
+            for sha, data in cls.objects.filter(sha256__in=shas).values_list("sha256", "data"):
+                data = bytes(data)
+                if data[:1] == DELTA_MARK:
+                    raise MissingPart(sha)  # never written so: a base is stored whole
+                found[sha] = zlib.decompress(data)
+        if missing := shas - found.keys():
+            raise MissingPart(sorted(missing)[0])
+        return found
+
+    @classmethod
+    def unpack_rows(cls, rows: Any, skip_broken: bool = False) -> dict[str, bytes]:
+        """sha256 -> stored form of (sha256, data) rows; the bases of deltas among them fetched in one query.
+
+        With `skip_broken`, a row whose base is missing is left out (verification reports it missing)."""
+        rows = [(sha, bytes(data)) for sha, data in rows]
+        bases = {sha: zlib.decompress(data) for sha, data in rows if data[:1] != DELTA_MARK}
+        wanted = {base for _, data in rows if (base := cls.base_of(data)) is not None} - bases.keys()
+        if wanted:
+            try:
+                bases.update(cls.keyframes(wanted))
+            except MissingPart:
+                if not skip_broken:
+                    raise
+                found = cls.objects.filter(sha256__in=wanted).values_list("sha256", "data")
+                bases.update({s: zlib.decompress(bytes(d)) for s, d in found if bytes(d[:1]) != DELTA_MARK})
+        out: dict[str, bytes] = {}
+        for sha, data in rows:
+            base_sha = cls.base_of(data)
+            if base_sha is None:
+                out[sha] = bases[sha]
+            elif base_sha in bases:
+                out[sha] = inflate_against(data[33:], bases[base_sha])
+            elif not skip_broken:
+                raise MissingPart(base_sha)
+        return out
 
     @classmethod
     def stored_forms(cls, root: bytes) -> dict[str, bytes]:
-        """The stored form of every part `root` refers to, at any depth: one query per level of nesting."""
+        """The stored form of every part `root` refers to, at any depth: one query per level of nesting (and one
+        more for the bases of the deltas of a level)."""
         found: dict[str, bytes] = {}
         wanted = set(references(root))
         while wanted:
-            level = {sha: cls.unpack(data) for sha, data in cls.objects.filter(sha256__in=wanted).values_list("sha256", "data")}
+            level = cls.unpack_rows(cls.objects.filter(sha256__in=wanted).values_list("sha256", "data"))
             missing = wanted - level.keys()
             if missing:
                 raise MissingPart(sorted(missing)[0])

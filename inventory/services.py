@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
@@ -18,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from inventory.bulk import store_parts, store_set
+from inventory.bulk import store_set
 from inventory.choices import EvaluationStatus
 from inventory.labels import relabel_host
 from inventory.models import (
@@ -43,11 +42,13 @@ from inventory.models import (
 )
 from inventory.signals import snapshot_stored
 from inventory.snapshot_format import (
+    Path,
     SnapshotRejected,
     canonical_bytes,
     check_labels,
     find_nul,
     parse_rfc3339,
+    part_at,
     redact_snapshot,
     references,
     split_document,
@@ -168,11 +169,93 @@ def _network_row(position: int, item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def store_document(document: dict[str, Any], canonical: bytes) -> bytes:
-    """Store the parts of a document not stored yet; returns its skeleton, gzip-compressed, for Snapshot.content."""
+def store_document(
+    document: dict[str, Any], canonical: bytes, sha256: str = "", previous: bytes | None = None
+) -> bytes:
+    """Store the parts of a document not stored yet; returns what Snapshot.content holds.
+
+    `previous` is the content of the host's previous snapshot: each new part is stored as a delta against the part
+    that stood at the same place there, and the skeleton as a delta against the host's last skeleton stored whole,
+    when that is less than half the size of storing it whole (docs/storage.md)."""
     split = split_document(document, canonical)
-    store_parts(DocumentPart, split.parts, DocumentPart.pack)
-    return Snapshot.pack_skeleton(split.skeleton, bool(split.parts))
+    if not split.parts:
+        return Snapshot.pack_skeleton(split.skeleton, False)
+    known = set(DocumentPart.objects.filter(sha256__in=list(split.parts)).values_list("sha256", flat=True))
+    new = {sha: stored for sha, stored in split.parts.items() if sha not in known}
+    before = Snapshot.unpack_content(previous) if previous is not None else None
+    skeleton_base = _skeleton_base(previous, before)
+    bases = _keyframes_of({skeleton_base}) if skeleton_base else {}
+    last = before[1:] if before is not None and before[:1] == SKELETON_MARK else None
+    if last is not None and skeleton_base in bases and last == f'"\\u0000{skeleton_base}"'.encode():
+        last = bases[skeleton_base][1]  # the previous snapshot was stored whole: its skeleton is that part
+    wanted = {sha: split.paths[sha] for sha in new if sha in split.paths}
+    near = _parts_at(last, wanted) if last is not None and wanted else {}
+    bases.update(_keyframes_of(set(near.values())))
+    rows: dict[str, bytes] = {}
+    for sha, stored in new.items():
+        rows[sha] = _smaller(DocumentPart.pack(stored), DocumentPart.pack_delta, stored, bases.get(near.get(sha, "")))
+    unpacked = SKELETON_MARK + split.skeleton
+    content = _smaller(Snapshot.pack(unpacked), Snapshot.pack_delta, unpacked, bases.get(skeleton_base or ""))
+    if Snapshot.content_base(content) is None and sha256:
+        # Stored whole: the skeleton becomes a part (its canonical bytes are the document's), the base of the
+        # host's next skeletons, and the content a reference to it.
+        rows.setdefault(sha256, DocumentPart.pack(split.skeleton))
+        content = Snapshot.pack_skeleton(f'"\\u0000{sha256}"'.encode(), True)
+    DocumentPart.objects.bulk_create([DocumentPart(sha256=sha, data=data) for sha, data in rows.items()],
+                                     batch_size=500, ignore_conflicts=True)
+    return content
+
+
+def _smaller(whole: bytes, pack_delta: Any, stored: bytes, base: tuple[str, bytes] | None) -> bytes:
+    """The delta against `base` when it is under half the size of `whole` (else `whole`: a new base for later)."""
+    if base is None:
+        return whole
+    delta = pack_delta(stored, *base)
+    return delta if len(delta) * 2 < len(whole) else whole
+
+
+def _skeleton_base(previous: bytes | None, before: bytes | None) -> str | None:
+    """The part the previous snapshot's skeleton is (a keyframe) or is a delta against; None for older forms."""
+    if previous is None or before is None:
+        return None
+    if (base := Snapshot.content_base(previous)) is not None:
+        return base
+    root = before[1:] if before[:1] == SKELETON_MARK else b""
+    refs = references(root)
+    return refs[0] if len(refs) == 1 and root == f'"\\u0000{refs[0]}"'.encode() else None
+
+
+def _parts_at(skeleton: bytes, paths: dict[str, Path]) -> dict[str, str]:
+    """For each new part (sha256 -> its place), the part at the same place in a previous skeleton, if any."""
+    pending = {sha: (skeleton, path) for sha, path in paths.items()}
+    forms: dict[str, bytes] = {}
+    found: dict[str, str] = {}
+    while pending:
+        deeper: dict[str, tuple[str, Path]] = {}
+        for sha, (stored, path) in pending.items():
+            ref, rest = part_at(stored, path)
+            if ref is not None and rest:
+                deeper[sha] = (ref, rest)
+            elif ref is not None:
+                found[sha] = ref
+        fetch = {ref for ref, _ in deeper.values()} - forms.keys()
+        if fetch:
+            rows = DocumentPart.objects.filter(sha256__in=fetch).values_list("sha256", "data")
+            forms.update(DocumentPart.unpack_rows(rows, skip_broken=True))
+        pending = {sha: (forms[ref], rest) for sha, (ref, rest) in deeper.items() if ref in forms}
+    return found
+
+
+def _keyframes_of(shas: set[str]) -> dict[str, tuple[str, bytes]]:
+    """For each of these parts, the part stored whole it is (or is a delta against), with its stored form."""
+    data = dict(DocumentPart.objects.filter(sha256__in=shas).values_list("sha256", "data")) if shas else {}
+    base_of = {sha: DocumentPart.base_of(d) or sha for sha, d in data.items()}
+    whole = {sha: DocumentPart.unpack(d) for sha, d in data.items() if base_of[sha] == sha}
+    more = set(base_of.values()) - whole.keys()
+    if more:
+        rows = DocumentPart.objects.filter(sha256__in=more).values_list("sha256", "data")
+        whole.update({sha: DocumentPart.unpack(d) for sha, d in rows if DocumentPart.base_of(d) is None})
+    return {sha: (base, whole[base]) for sha, base in base_of.items() if base in whole}
 
 
 def store_rows(document: dict[str, Any]) -> dict[str, int]:
@@ -189,6 +272,12 @@ def store_rows(document: dict[str, Any]) -> dict[str, int]:
         "image_set_id": store_set(ImageRecord, ImageSet, ImageSetMember, images, row_digest),
         "network_set_id": store_set(NetworkRecord, NetworkSet, NetworkSetMember, networks, row_digest),
     }
+
+
+def previous_content(host: Host) -> bytes | None:
+    """The stored content of the host's last snapshot in ingest order: what the next one is stored against."""
+    content = Snapshot.objects.filter(host=host).order_by("-id").values_list("content", flat=True).first()
+    return bytes(content) if content is not None else None
 
 
 def chain_head(host: Host) -> str:
@@ -303,7 +392,7 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
             agent_version=document["agent"]["version"][:64],
             collected_at=parse_rfc3339(document["agent"]["collected_at"], "agent.collected_at"),
             size_bytes=len(canonical),
-            content=store_document(document, canonical),
+            content=store_document(document, canonical, sha256, previous_content(host)),
             agent_errors=document["agent"].get("errors") or [],
             container_count=len(containers),
             running_count=sum(1 for c in containers if (c["inspect"].get("State") or {}).get("Running")),
@@ -358,21 +447,38 @@ def prune_snapshots(now: datetime | None = None, retention_days: int | None = No
     return deleted
 
 
-def _reachable_parts(skeletons: Any, live: set[str]) -> None:
-    """Add to `live` every document part the given snapshot contents refer to, at any depth."""
+def _reachable_parts(contents: Any, live: set[str]) -> None:
+    """Add to `live` every document part the given snapshot contents refer to at any depth, and the parts they and
+    those parts are deltas against."""
     wanted: set[str] = set()
-    for content in skeletons:
-        stored = gzip.decompress(bytes(content))
-        if stored[:1] == SKELETON_MARK:
-            wanted.update(references(stored[1:]))
+    for batch in _batches(contents, 500):
+        for content in batch:
+            if (base := Snapshot.content_base(content)) is not None:
+                live.add(base)
+        for stored in Snapshot.unpack_contents(batch):
+            if stored[:1] == SKELETON_MARK:
+                wanted.update(references(stored[1:]))
     wanted -= live
     while wanted:
         live |= wanted
         found: set[str] = set()
         for shas in _chunks(sorted(wanted), 1000):
-            for data in DocumentPart.objects.filter(sha256__in=shas).values_list("data", flat=True):
-                found.update(references(DocumentPart.unpack(data)))
+            rows = list(DocumentPart.objects.filter(sha256__in=shas).values_list("sha256", "data"))
+            live.update(base for _, data in rows if (base := DocumentPart.base_of(data)) is not None)
+            for stored in DocumentPart.unpack_rows(rows, skip_broken=True).values():
+                found.update(references(stored))
         wanted = found - live
+
+
+def _batches(items: Any, size: int) -> Any:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(bytes(item))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def sweep_storage() -> dict[str, int]:

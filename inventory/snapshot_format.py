@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -398,12 +398,16 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+Path = tuple[str | int, ...]
+
+
 class _Splitter:
     def __init__(self, dumps: Callable[[Any], bytes]) -> None:
         self.dumps = dumps
         self.parts: dict[str, bytes] = {}  # sha256 of the part's canonical bytes -> its stored form (with references)
+        self.paths: dict[str, Path] = {}  # sha256 -> where the part first stands in the document
 
-    def part(self, value: Any, inner: Callable[[Any], Any] | None = None) -> Any:
+    def part(self, value: Any, path: Path, inner: Callable[[Any, Path], Any] | None = None) -> Any:
         """A reference to `value` stored as a part (its children made parts first by `inner`), or `value` if small."""
         if not isinstance(value, (dict, list)):
             return value
@@ -412,38 +416,45 @@ class _Splitter:
             return value
         sha = _sha(full)
         if sha not in self.parts:
-            self.parts[sha] = self.dumps(inner(value)) if inner is not None else full
+            self.parts[sha] = self.dumps(inner(value, path)) if inner is not None else full
+            self.paths[sha] = path
         return _REF_PREFIX + sha
 
-    def children(self, value: Any, inner: Callable[[Any], Any] | None = None) -> Any:
+    def children(self, value: Any, path: Path) -> Any:
         """`value` with each member (of an object) or item (of an array) made a part."""
         if isinstance(value, dict):
-            return {key: self.part(item, inner) for key, item in value.items()}
+            return {key: self.part(item, (*path, key)) for key, item in value.items()}
         if isinstance(value, list):
-            return [self.part(item, inner) for item in value]
+            return [self.part(item, (*path, i)) for i, item in enumerate(value)]
         return value
 
-    def container(self, item: Any) -> Any:
+    def container(self, item: Any, path: Path) -> Any:
         if not isinstance(item, dict):
             return item
-        return {key: self.part(value) if key in ("inspect", "top") else value for key, value in item.items()}
+        return {key: self.part(value, (*path, key)) if key in ("inspect", "top") else value
+                for key, value in item.items()}
+
+    def containers(self, items: list[Any], path: Path) -> list[Any]:
+        # Items stay inline in the list (two references each): a part of their own would cost more than it saves.
+        return [self.container(item, (*path, i)) for i, item in enumerate(items)]
 
     def skeleton(self, document: dict[str, Any]) -> dict[str, Any]:
-        out = {key: self.part(value) if key in ("host", "dockerd", "files", "audit") else value
+        out = {key: self.part(value, (key,)) if key in ("host", "dockerd", "files", "audit") else value
                for key, value in document.items()}
         docker = document.get("docker")
         if isinstance(docker, dict):
             parted: dict[str, Any] = {}
             for key, value in docker.items():
+                path = ("docker", key)
                 if key == "info":
                     # The daemon's counters and clock change at every collection; its large members seldom do.
-                    parted[key] = self.part(value, self.children)
+                    parted[key] = self.part(value, path, self.children)
                 elif key == "containers" and isinstance(value, list):
-                    parted[key] = self.part(value, lambda items: [self.part(i, self.container) for i in items])
+                    parted[key] = self.part(value, path, self.containers)
                 elif key in ("images", "networks") and isinstance(value, list):
-                    parted[key] = self.part(value, self.children)
+                    parted[key] = self.part(value, path, self.children)
                 else:
-                    parted[key] = self.part(value)
+                    parted[key] = self.part(value, path)
             out["docker"] = parted
         return out
 
@@ -452,6 +463,7 @@ class _Splitter:
 class SplitDocument:
     skeleton: bytes  # the stored form of the whole document: canonical bytes with references
     parts: dict[str, bytes]  # sha256 -> stored form of each part
+    paths: dict[str, Path] = field(default_factory=dict)  # sha256 -> the part's place in the document
 
 
 def split_document(document: Any, canonical: bytes) -> SplitDocument:
@@ -466,10 +478,30 @@ def split_document(document: Any, canonical: bytes) -> SplitDocument:
         skeleton = dumps(splitter.skeleton(document))
     except (RecursionError, ValueError, TypeError):
         return SplitDocument(canonical, {})
-    split = SplitDocument(skeleton, splitter.parts)
+    split = SplitDocument(skeleton, splitter.parts, splitter.paths)
     if assemble(split.skeleton, split.parts.__getitem__) != canonical:
         return SplitDocument(canonical, {})
     return split
+
+
+def part_at(stored: bytes, path: Path) -> tuple[str | None, Path]:
+    """The reference found first on `path` in a stored form, and the rest of the path below it.
+
+    (None, ()) when the path leads nowhere (a missing key, a small value kept inline)."""
+    try:
+        value: Any = orjson.loads(stored)
+    except orjson.JSONDecodeError:
+        value = json.loads(stored)  # integers past 64 bits
+    for depth, key in enumerate(path):
+        if isinstance(value, dict) and isinstance(key, str):
+            value = value.get(key)
+        elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+            value = value[key]
+        else:
+            return None, ()
+        if isinstance(value, str) and value.startswith(_REF_PREFIX) and len(value) == 65:
+            return value[1:], path[depth + 1:]
+    return None, ()
 
 
 def references(stored: bytes) -> list[str]:

@@ -160,3 +160,24 @@ def test_generated_snapshots_stored_and_read_back_byte_for_byte(db, document):
     snapshot = Snapshot.objects.filter(sha256=sha).first() or ingest_snapshot(document, None).snapshot
     stored = Snapshot.objects.get(pk=snapshot.pk)
     assert stored.canonical == canonical and stored.verify()
+
+
+def test_a_repeat_stores_its_changed_parts_and_skeleton_as_small_deltas(agent_token, snapshot_doc):
+    first = ingest_snapshot(snapshot_doc(), agent_token[0]).snapshot
+    assert Snapshot.content_base(first.content) is None  # a host's first skeleton is stored whole, as a part
+    assert DocumentPart.objects.filter(sha256=first.sha256).exists()
+    before = set(DocumentPart.objects.values_list("sha256", flat=True))
+    docs = []
+    for hour in range(1, 4):
+        doc = snapshot_doc()
+        doc["agent"]["collected_at"] = f"2026-12-01T{8 + hour:02d}:00:00Z"
+        doc["docker"]["info"]["SystemTime"] = f"2026-12-01T{8 + hour:02d}:00:00.123456789Z"
+        doc["docker"]["containers"][0]["inspect"]["State"]["Pid"] = 1000 + hour
+        docs.append((ingest_snapshot(doc, agent_token[0]).snapshot, doc))
+    new = DocumentPart.objects.exclude(sha256__in=before).values_list("sha256", "data")
+    assert new and all(DocumentPart.base_of(data) in before for _, data in new)  # deltas, each against a whole part
+    assert all(len(data) < 300 for _, data in new)
+    for snapshot, doc in docs:
+        stored = Snapshot.objects.get(pk=snapshot.pk)
+        assert Snapshot.content_base(stored.content) == first.sha256 and len(stored.content) < 300
+        assert stored.canonical == canonical_bytes(doc) and stored.verify()
