@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views import View
 
 from common.roles import ReaderRequiredMixin
@@ -19,6 +20,7 @@ from compliance.choices import TargetKind
 from compliance.hosts.filters import EstateContainerFilterSet, EstateImageFilterSet
 from compliance.hosts.services import failing_controls, scoped_host
 from compliance.hosts.tables import PAGE_SIZE, export, export_format, query_without
+from compliance.imports.judging import ImageFindings, ImportIndex
 from compliance.posture.judge import Judge
 from inventory.models import Container, Image, Snapshot
 
@@ -176,15 +178,20 @@ class ImageListView(_EstateListView):
     count_field = "image_count"
     filename = "plimsoll-images"
     title = "Images"
-    header = ["hostname", "tags", "image_id", "created", "size", "containers", "snapshot", "failing"]
+    header = ["hostname", "tags", "image_id", "created", "size", "containers", "snapshot", "failing", "trivy_scan",
+              "cosign_signatures"]
 
     def base_queryset(self) -> QuerySet[Image]:
         return standing_images()
 
     def extra(self, rows: Sequence[Any]) -> dict[tuple[int, str], Any]:
-        """(snapshot id, image id) -> how many containers of that snapshot were created from the image."""
+        """(snapshot id, image id) -> how many containers of that snapshot were created from the image.
+
+        Each row also gets `imports`: what imported Trivy scans and Cosign verifications say of it now (the scan's
+        verdict under the policy its snapshot was judged with, the signatures of its digests), or None."""
         if not rows:
             return {}
+        attach_imports(rows)
         # The containers of those snapshots (at most a page of snapshots), counted here: filtering the container view
         # by image id as well makes PostgreSQL read every snapshot's set, ten times slower.
         wanted = {(r.snapshot_id, r.image_id) for r in rows}
@@ -195,4 +202,25 @@ class ImageListView(_EstateListView):
         return dict(used)
 
     def export_row(self, row: Image, failing: list[str], extra: Any) -> list[Any]:
-        return [row.host.hostname, row.tags, row.image_id, row.created, row.size, extra or 0, row.snapshot_id, failing]
+        found: ImageFindings | None = getattr(row, "imports", None)
+        scan = f"{found.verdict}: {found.reason} (sha256 {found.scan.source.sha256})" if found and found.scan else ""
+        signed = [f"{s.identity} (sha256 {s.source.sha256})" for s in found.signatures] if found else []
+        return [row.host.hostname, row.tags, row.image_id, row.created, row.size, extra or 0, row.snapshot_id, failing,
+                scan, signed]
+
+
+def attach_imports(rows: Sequence[Any]) -> None:
+    """Set `imports` on each image row: its ImageFindings (newest scan and its verdict, signatures), None if none.
+
+    One query for the imports; when there are any, four for the images' repo digests and one for the policies of the
+    page's snapshots, whatever the number of rows."""
+    index = ImportIndex(timezone.now())
+    if not index.active:
+        for row in rows:
+            row.imports = None
+        return
+    index.prepare({row.snapshot_id for row in rows})
+    for row in rows:
+        images = [i for i in index.images_of(row.snapshot_id) if i.image_id == row.image_id]
+        found = index.findings(images[:1], index.policy_of(row.snapshot_id)) if images else []
+        row.imports = found[0] if found and (found[0].scan or found[0].signatures) else None

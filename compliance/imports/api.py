@@ -1,9 +1,11 @@
-"""POST /api/v1/imports/{trivy,cosign}/: a security manager or admin uploads a tool's output (multipart `file`)."""
+"""POST /api/v1/imports/{trivy,cosign,docker-bench}/: a security manager or admin uploads a tool's output (multipart
+`file`; `host` for a docker-bench log); GET a docker-bench run beside Plimsoll's verdicts; an image's evidence."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,9 +17,11 @@ from rest_framework.views import APIView
 
 from common.api_errors import ErrorSerializer, error_response
 from common.roles import ReadAnyRoleManageByManagers
+from compliance.administration.limits import readable_host_ids
 from compliance.engine import Policy, PolicyError
+from compliance.imports.bench import compare
 from compliance.imports.choices import ImportKind
-from compliance.imports.models import ImportedFile
+from compliance.imports.models import BenchRun, ImportedFile
 from compliance.imports.parsers import DIGEST, ImportRejected
 from compliance.imports.services import (
     NotPermitted,
@@ -41,6 +45,11 @@ def describe(stored: ImportedFile) -> dict[str, Any]:
         scan = stored.scan
         body["scan"] = {"artifact_name": scan.artifact_name, "image_id": scan.image_id, "repo_digests": scan.repo_digests,
                         "scanned_at": scan.scanned_at, "counts": scan.counts}
+    elif stored.kind == ImportKind.DOCKER_BENCH:
+        run = stored.bench
+        body["docker_bench"] = {"host": run.host_id, "hostname": run.host.hostname, "version": run.version,
+                                "started_at": run.started_at, "ended_at": run.ended_at, "checks": run.checks,
+                                "score": run.score, "results": len(run.results)}
     else:
         body["signatures"] = [{"digest": s.digest, "reference": s.reference, "identity": s.identity, "issuer": s.issuer,
                                "kind": s.kind} for s in stored.signatures.all()]
@@ -58,6 +67,7 @@ class ImportView(APIView):
             "file": {"type": "string", "format": "binary"},
             "identity": {"type": "string", "description": "cosign: the --certificate-identity (or key) verified"},
             "issuer": {"type": "string", "description": "cosign: the --certificate-oidc-issuer verified"},
+            "host": {"type": "string", "description": "docker-bench: the host it ran on (id or hostname)"},
         }, "required": ["file"]}},
         responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT, 400: ErrorSerializer, 403: ErrorSerializer,
                    413: ErrorSerializer},
@@ -73,6 +83,7 @@ class ImportView(APIView):
             result = import_evidence(
                 self.kind, upload.read(), by=request.user, name=upload.name or "",
                 identity=str(request.data.get("identity", "")), issuer=str(request.data.get("issuer", "")),
+                host=request.data.get("host", "") if self.kind == ImportKind.DOCKER_BENCH else None,
                 request=request._request,
             )
         except ImportRejected as exc:
@@ -88,6 +99,37 @@ class TrivyImportView(ImportView):
 
 class CosignImportView(ImportView):
     kind = ImportKind.COSIGN
+
+
+class DockerBenchImportView(ImportView):
+    kind = ImportKind.DOCKER_BENCH
+
+
+def comparison_body(run: BenchRun) -> dict[str, Any]:
+    """A docker-bench run beside Plimsoll's verdicts (compliance.imports.bench), as JSON."""
+    found = compare(run)
+    return {
+        "import": run.source_id, "sha256": run.source.sha256, "host": run.host_id, "hostname": run.host.hostname,
+        "version": run.version, "started_at": run.started_at,
+        "snapshot": {"id": found.snapshot.pk, "sha256": found.snapshot.sha256} if found.snapshot else None,
+        "snapshot_note": found.snapshot_note, "agree": found.agreeing, "differ": len(found.differing),
+        "rows": [{"control": r.control, "title": r.title, "target_kind": r.target_kind, "target": r.target,
+                  "docker_bench": r.bench or None, "plimsoll": r.plimsoll or None, "agree": r.agree,
+                  "reasons": r.reasons} for r in found.rows],
+    }
+
+
+class DockerBenchComparisonView(APIView):
+    """A docker-bench run's verdict beside Plimsoll's for each check and target, with the reason where they differ."""
+
+    @extend_schema(summary="docker-bench beside Plimsoll for one imported run",
+                   responses={200: OpenApiTypes.OBJECT, 404: ErrorSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        runs = BenchRun.objects.select_related("source", "host")
+        readable = readable_host_ids(request.user)
+        if readable is not None:
+            runs = runs.filter(host_id__in=sorted(readable))
+        return Response(comparison_body(get_object_or_404(runs, source_id=pk)))
 
 
 class ImageStatusView(APIView):

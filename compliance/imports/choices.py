@@ -6,6 +6,7 @@ from django.db import models
 class ImportKind(models.TextChoices):
     TRIVY = "trivy", "Trivy image scan"
     COSIGN = "cosign", "Cosign verification"
+    DOCKER_BENCH = "docker-bench", "docker-bench-security log"
 
 
 class ScanVerdict(models.TextChoices):
@@ -15,3 +16,12 @@ class ScanVerdict(models.TextChoices):
     FAIL = "fail", "Fail"
     STALE = "stale", "Too old"
     NO_POLICY = "no_policy", "No policy"
+
+
+class BenchResult(models.TextChoices):
+    """A docker-bench-security check result, as its JSON log writes it."""
+
+    PASS = "PASS", "Pass"
+    WARN = "WARN", "Warn"
+    INFO = "INFO", "Info"
+    NOTE = "NOTE", "Note"

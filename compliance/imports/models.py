@@ -26,7 +26,8 @@ class ImmutableModel(models.Model):
 
 
 class ImportedFile(ImmutableModel):
-    """One uploaded output of Trivy or Cosign, byte for byte, with its sha256; the same file is stored once per kind."""
+    """One uploaded output of Trivy, Cosign or docker-bench-security, byte for byte, with its sha256; stored once per
+    kind."""
 
     kind = models.CharField(max_length=16, choices=ImportKind.choices)
     sha256 = models.CharField(max_length=64)
@@ -86,3 +87,22 @@ class ImageSignature(ImmutableModel):
 
     def __str__(self) -> str:
         return f"{self.reference or self.digest} signed by {self.identity}"
+
+
+class BenchRun(ImmutableModel):
+    """One docker-bench-security run on one host (its `-l` JSON log): the version, when it ran, and each check."""
+
+    source = models.OneToOneField(ImportedFile, on_delete=models.PROTECT, related_name="bench")
+    host = models.ForeignKey("inventory.Host", on_delete=models.PROTECT, related_name="+")
+    version = models.CharField(max_length=32, help_text="The dockerbenchsecurity field: the tool's version.")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    checks = models.PositiveIntegerField(null=True, blank=True)
+    score = models.IntegerField(null=True, blank=True)
+    results = models.JSONField(help_text="Each check: id, desc, result (PASS, WARN, INFO, NOTE), details, items.")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"docker-bench {self.version} on host {self.host_id} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -2,6 +2,8 @@
 
 - Trivy: `trivy image --format json` (SchemaVersion 2): CreatedAt, ArtifactName, Metadata.ImageID/RepoTags/
   RepoDigests, Results[].Vulnerabilities[] with Severity and FixedVersion.
+- docker-bench-security: the `-l FILE` JSON log (FILE.json): dockerbenchsecurity, start, tests[].results[] with id,
+  result (PASS, WARN, INFO, NOTE), details and items.
 - Cosign: `cosign verify --output json IMAGE` prints a JSON array of verified signature payloads (the simple signing
   format: critical.image."docker-manifest-digest", critical.identity."docker-reference", optional.Subject/Issuer or
   the Fulcio certificate extensions under optional); `cosign verify-attestation` prints one JSON object per line
@@ -246,3 +248,88 @@ def parse_cosign(data: bytes, identity: str = "", issuer: str = "") -> list[Sign
         s.identity = s.identity or identity
         s.issuer = s.issuer or issuer
     return signatures
+
+
+# docker-bench-security `-l FILE` writes FILE.json (functions/output_lib.sh): {"dockerbenchsecurity": version,
+# "start": epoch, "tests": [{"id", "desc", "results": [{"id", "desc", "result", "details"?, "items"?,
+# "remediation"?, "remediation-impact"?}]}], "checks": n, "score": n, "end": epoch}.
+BENCH_RESULTS = ("PASS", "WARN", "INFO", "NOTE")
+CHECK_ID = re.compile(r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")  # 5.10, and the community checks' C.5.3.1
+
+
+@dataclass
+class BenchLog:
+    version: str
+    started_at: datetime.datetime
+    ended_at: datetime.datetime | None
+    checks: int | None
+    score: int | None
+    results: list[dict[str, Any]]
+
+
+def _epoch(value: Any, path: str, required: bool) -> datetime.datetime | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**33:
+        raise ImportRejected(path, "expected the Unix time docker-bench writes (seconds)")
+    return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+
+
+def _integer(value: Any, path: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**31 - 1:
+        raise ImportRejected(path, "expected an integer")
+    return value
+
+
+def _text(item: dict[str, Any], key: str, path: str, required: bool = False) -> str:
+    value = item.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise ImportRejected(f"{path}.{key}", "expected a string" if not required else "expected a non-empty string")
+    return value
+
+
+def parse_docker_bench(doc: Any) -> BenchLog:
+    doc = _object(doc, "$")
+    version = doc.get("dockerbenchsecurity")
+    if not isinstance(version, str) or not version.strip():
+        raise ImportRejected("dockerbenchsecurity", "expected the docker-bench-security version (a -l JSON log)")
+    started_at = _epoch(doc.get("start"), "start", required=True)
+    ended_at = _epoch(doc.get("end"), "end", required=False)
+    if ended_at is not None and started_at is not None and ended_at < started_at:
+        raise ImportRejected("end", "before start")
+    results: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for s, section in enumerate(_list(doc.get("tests"), "tests")):
+        path = f"tests[{s}]"
+        section = _object(section, path)
+        _text(section, "id", path, required=True)
+        for r, entry in enumerate(_list(section.get("results"), f"{path}.results")):
+            where = f"{path}.results[{r}]"
+            entry = _object(entry, where)
+            check = _text(entry, "id", where, required=True)
+            if not CHECK_ID.match(check):
+                raise ImportRejected(f"{where}.id", f"{check!r} is not a check id such as 5.10")
+            if "result" not in entry:
+                continue  # a heading (a subsection) without a verdict of its own
+            result = entry.get("result")
+            if result not in BENCH_RESULTS:
+                raise ImportRejected(f"{where}.result", f"expected one of {', '.join(BENCH_RESULTS)}, got {result!r}")
+            if check in seen:
+                raise ImportRejected(f"{where}.id", f"check {check} appears twice")
+            seen.add(check)
+            items = _strings(entry.get("items"), f"{where}.items")
+            results.append({
+                "id": check, "desc": _text(entry, "desc", where), "result": result,
+                "details": _text(entry, "details", where), "items": [i for i in items if i != "(truncated)"],
+                "truncated": "(truncated)" in items, "remediation": _text(entry, "remediation", where),
+            })
+    if not results:
+        raise ImportRejected("tests", "no check result in the log")
+    if started_at is None:
+        raise ImportRejected("start", "required")
+    return BenchLog(version.strip()[:32], started_at, ended_at, _integer(doc.get("checks"), "checks"),
+                    _integer(doc.get("score"), "score"), results)

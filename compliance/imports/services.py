@@ -23,8 +23,9 @@ from audit.services import record
 from common.roles import can_manage
 from compliance.engine import Policy
 from compliance.imports.choices import ImportKind, ScanVerdict
-from compliance.imports.models import ImageScan, ImageSignature, ImportedFile
-from compliance.imports.parsers import ImportRejected, load_json, parse_cosign, parse_trivy
+from compliance.imports.models import BenchRun, ImageScan, ImageSignature, ImportedFile
+from compliance.imports.parsers import ImportRejected, load_json, parse_cosign, parse_docker_bench, parse_trivy
+from inventory.models import Host
 
 DEFAULT_FAIL_SEVERITIES = ("CRITICAL", "HIGH")
 
@@ -44,10 +45,12 @@ def max_import_bytes() -> int:
 
 
 def import_evidence(
-    kind: str, data: bytes, *, by: Any, name: str = "", identity: str = "", issuer: str = "",
+    kind: str, data: bytes, *, by: Any, name: str = "", identity: str = "", issuer: str = "", host: Any = None,
     request: HttpRequest | None = None,
 ) -> ImportResult:
-    """Check and store one file; the same file again answers the first import. Raises ImportRejected, NotPermitted."""
+    """Check and store one file; the same file again answers the first import. Raises ImportRejected, NotPermitted.
+
+    A docker-bench log is a run on one `host` (a Host, its id or its hostname)."""
     if not can_manage(by):
         raise NotPermitted("only a security manager or an admin can import evidence")
     if kind not in ImportKind.values:
@@ -56,14 +59,17 @@ def import_evidence(
         raise ImportRejected("file", f"larger than {max_import_bytes()} bytes (PLIMSOLL_EVIDENCE_MAX_BYTES)")
     if not data:
         raise ImportRejected("file", "empty")
+    bench_host = bench_host_of(host) if kind == ImportKind.DOCKER_BENCH else None
     sha256 = hashlib.sha256(data).hexdigest()
     existing = ImportedFile.objects.filter(kind=kind, sha256=sha256).first()
     if existing is not None:
         return ImportResult(existing, False)
     # Parse everything before writing anything: a malformed file stores nothing.
+    signatures = []
     if kind == ImportKind.TRIVY:
         scan = parse_trivy(load_json(data))
-        signatures = []
+    elif kind == ImportKind.DOCKER_BENCH:
+        log = parse_docker_bench(load_json(data))
     else:
         try:
             signatures = parse_cosign(data, identity=identity.strip(), issuer=issuer.strip())
@@ -85,18 +91,39 @@ def import_evidence(
                     repo_tags=scan.repo_tags, repo_digests=scan.repo_digests, digests=" ".join(scan.digests),
                     scanned_at=scan.scanned_at, counts=scan.counts, fixable=scan.fixable,
                 )
+            elif kind == ImportKind.DOCKER_BENCH:
+                BenchRun.objects.create(
+                    source=stored, host=bench_host, version=log.version, started_at=log.started_at,
+                    ended_at=log.ended_at, checks=log.checks, score=log.score, results=log.results,
+                )
             else:
                 ImageSignature.objects.bulk_create([
                     ImageSignature(source=stored, digest=s.digest, reference=s.reference[:512], identity=s.identity[:512],
                                    issuer=s.issuer[:512], kind=s.kind[:255])
                     for s in signatures
                 ])
-            record(AuditAction.CREATE, stored, actor=by, request=request,
-                   changes={"kind": [None, kind], "sha256": [None, sha256], "original_name": [None, name]})
+            changes = {"kind": [None, kind], "sha256": [None, sha256], "original_name": [None, name]}
+            if bench_host is not None:
+                changes["host"] = [None, bench_host.hostname]
+            record(AuditAction.CREATE, stored, actor=by, request=request, changes=changes)
     except IntegrityError:
         # The same file imported at the same moment by someone else: theirs stands.
         return ImportResult(ImportedFile.objects.get(kind=kind, sha256=sha256), False)
     return ImportResult(stored, True)
+
+
+def bench_host_of(value: Any) -> Host:
+    """The host a docker-bench log was run on: a Host, its id, or its hostname."""
+    if isinstance(value, Host):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        raise ImportRejected("host", "required: the host docker-bench ran on (id or hostname)")
+    found = Host.objects.filter(pk=int(text)).first() if text.isdigit() and len(text) < 19 else None
+    found = found or Host.objects.filter(hostname=text[:255]).order_by("id").first()
+    if found is None:
+        raise ImportRejected("host", f"no host {text[:80]!r}")
+    return found
 
 
 @dataclass

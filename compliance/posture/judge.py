@@ -12,6 +12,10 @@ The rules, in full:
 - Evidence attests a manual result when it is valid at the moment, its scope takes in the result's host, and it is
   attached to the result's control directly or to a framework requirement that control is mapped to (current
   crosswalks). The answer is the same whichever framework is being looked at.
+- Imported scans and signatures decide the host-level results of CIS 4.4, 4.5 and 4.12 (compliance/imports/judging.py,
+  docs/cis-docker.md): Trivy scans turn a manual 4.4 into pass or fail (a failing or too old scan fails, never a silent
+  pass), Cosign verifications attest 4.12 and stand for content trust on a failing 4.5. A failing 4.4 can still be
+  excepted; evidence still attests a 4.4 or 4.12 that imports leave manual. The verdict names the imports it used.
 - Stopped containers: their results are judged like any other, but counted toward a posture only when asked
   (`include_stopped`, default the setting PLIMSOLL_POSTURE_INCLUDE_STOPPED); `compliance.models.is_stopped` says
   which results those are.
@@ -33,6 +37,7 @@ from compliance.evidence.services import valid_evidence
 from compliance.exceptions.choices import ScopeKind
 from compliance.exceptions.models import RiskAcceptance
 from compliance.exceptions.services import active_exceptions
+from compliance.imports.judging import IMPORT_CONTROLS, ImportedVerdict, ImportIndex
 from compliance.models import is_stopped
 from compliance.posture.choices import PostureStatus
 from frameworks.models import Mapping
@@ -70,11 +75,12 @@ class Target:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A result's posture status, with the exception or evidence that made it so."""
+    """A result's posture status, with the exception, evidence or imported scan/signature that made it so."""
 
     status: PostureStatus
     exception: RiskAcceptance | None = None
     evidence: Evidence | None = None
+    imported: ImportedVerdict | None = None
 
 
 class Judge:
@@ -87,9 +93,11 @@ class Judge:
         evidence: list[Evidence],
         attests: dict[int, frozenset[str]],
         include_stopped: bool,
+        imports: ImportIndex | None = None,
     ) -> None:
         self.at = at
         self.include_stopped = include_stopped
+        self.imports = imports if imports is not None else ImportIndex(at)
         self.evidence = evidence
         self._attests = attests
         self._host_wide: dict[str, list[RiskAcceptance]] = defaultdict(list)
@@ -104,7 +112,9 @@ class Judge:
 
     @classmethod
     def at(cls, at: datetime.datetime | None = None, include_stopped: bool | None = None) -> Judge:
-        """The judge of moment `at` (now by default): four queries whatever the number of hosts and results."""
+        """The judge of moment `at` (now by default): four queries whatever the number of hosts and results; judging a
+        host's 4.4, 4.5 or 4.12 result reads the imports once (one query) and, when there are any, the images of the
+        snapshots standing at the moment (five)."""
         moment = at or timezone.now()
         if include_stopped is None:
             include_stopped = settings.PLIMSOLL_POSTURE_INCLUDE_STOPPED
@@ -114,8 +124,15 @@ class Judge:
     # What the judge knows about a control, so callers read per-target rows only where it matters.
 
     def touches(self, control: str) -> bool:
-        """True when an exception or evidence may change a result of this control."""
-        return control in self._host_wide or control in self._target_scoped or control in self._evidence_by_control
+        """True when an exception, evidence or an import may change a result of this control."""
+        return (control in self._host_wide or control in self._target_scoped or control in self._evidence_by_control
+                or control in self.imported_controls)
+
+    @property
+    def imported_controls(self) -> frozenset[str]:
+        """The controls imported scans and signatures may decide. Always these three: whether anything is imported is
+        read only when such a result is judged, so a posture that needs no verdict of them pays nothing."""
+        return IMPORT_CONTROLS
 
     def has_target_scopes(self, control: str) -> bool:
         """True when a container or image-scoped exception names this control: failing rows must be read one by one."""
@@ -123,7 +140,7 @@ class Judge:
 
     @property
     def controls_touched(self) -> set[str]:
-        return set(self._host_wide) | set(self._target_scoped) | set(self._evidence_by_control)
+        return set(self._host_wide) | set(self._target_scoped) | set(self._evidence_by_control) | self.imported_controls
 
     # The rules.
 
@@ -146,9 +163,25 @@ class Judge:
         """Evidence that attests the manual results of `control` on `host`."""
         return next((e for e in self._evidence_by_control.get(control, ()) if e.covers_host(host)), None)
 
+    def imported(self, target: Any, host: JudgedHost | None) -> ImportedVerdict | None:
+        """What imported scans and signatures make of a host-level 4.4, 4.5 or 4.12 result (None: nothing).
+
+        The snapshot is the result's own, or else the one standing for `host` (a posture's ScopedHost)."""
+        if target.control not in IMPORT_CONTROLS or target.target_kind != "host" or not self.imports.active:
+            return None
+        snapshot_id = getattr(target, "snapshot_id", None) or getattr(host, "snapshot_id", None)
+        return self.imports.decide(target.control, target.status, snapshot_id)
+
     def verdict(self, target: Any, host: JudgedHost | None, image: tuple[str, str] | None = None) -> Verdict:
         """The posture status of one result; `image` is the (reference, id) of a container result's image if known."""
         status = target.status
+        imported = self.imported(target, host)
+        if imported is not None and imported.status != PostureStatus.MANUAL:
+            if imported.status == PostureStatus.FAIL:
+                exception = self.host_exception(target.control, host)
+                if exception is not None:
+                    return Verdict(PostureStatus.EXCEPTED, exception=exception, imported=imported)
+            return Verdict(imported.status, imported=imported)
         if status == ResultStatus.FAIL:
             exception = self.host_exception(target.control, host) or self.target_exception(target, host, image)
             if exception is not None:
@@ -156,8 +189,8 @@ class Judge:
         elif status == ResultStatus.MANUAL:
             evidence = self.attesting(target.control, host)
             if evidence is not None:
-                return Verdict(PostureStatus.ATTESTED, evidence=evidence)
-        return Verdict(_RAW[ResultStatus(status)])
+                return Verdict(PostureStatus.ATTESTED, evidence=evidence, imported=imported)
+        return Verdict(_RAW[ResultStatus(status)], imported=imported)
 
 
 def _attested_controls(evidence: list[Evidence]) -> dict[int, frozenset[str]]:

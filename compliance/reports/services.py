@@ -20,6 +20,8 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -34,7 +36,7 @@ from compliance.reports.choices import GENERATOR_VERSION, ReportKind, ReportStat
 from compliance.reports.models import Report
 from frameworks.models import Framework
 from frameworks.services import current_framework
-from inventory.models import Host
+from inventory.models import Host, Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -304,6 +306,30 @@ def _sha256(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def chain_heads(snapshot_ids: Any) -> list[dict[str, Any]]:
+    """The hash-chain heads a report used, for its manifest: per host, the snapshot the report stands on (its sha256
+    and the previous_sha256 it chains to) and the host's newest snapshot when the report was made (docs/storage.md,
+    "Hash chain"). Anyone holding the report can walk the host's chain back from `sha256`, or from `head_sha256`
+    down to it, and so prove the snapshot used is the one the chain holds; `newer` counts the snapshots the host
+    sent after it (ingest order). One query whatever the number of hosts."""
+    ids = sorted({int(i) for i in snapshot_ids})
+    if not ids:
+        return []
+    newest = Snapshot.objects.filter(host=OuterRef("host_id")).order_by("-id")
+    after = (Snapshot.objects.filter(host=OuterRef("host_id"), id__gt=OuterRef("id")).order_by().values("host")
+             .annotate(n=Count("id")).values("n"))
+    rows = (Snapshot.objects.filter(pk__in=ids)
+            .annotate(head_sha256=Subquery(newest.values("sha256")[:1]), newer=Coalesce(Subquery(after[:1]), 0))
+            .values("id", "host_id", "host__hostname", "collected_at", "sha256", "previous_sha256", "head_sha256",
+                    "newer"))
+    return [
+        {"host": r["host__hostname"], "host_id": r["host_id"], "snapshot": r["id"],
+         "collected_at": r["collected_at"].isoformat(), "sha256": r["sha256"],
+         "previous_sha256": r["previous_sha256"] or None, "head_sha256": r["head_sha256"], "newer": r["newer"]}
+        for r in sorted(rows, key=lambda r: (r["host__hostname"], r["id"]))
+    ]
 
 
 def record_download(report: Report, *, by: Any, request: HttpRequest | None = None) -> None:

@@ -1,5 +1,6 @@
-"""`manage.py import_evidence KIND FILE --user NAME [--identity ID --issuer URL]`: import a Trivy scan or a Cosign
-verification as evidence, as the API does (checked, hashed, stored once, audited)."""
+"""`manage.py import_evidence KIND FILE --user NAME [--identity ID --issuer URL] [--host HOST]`: import a Trivy scan,
+a Cosign verification or a docker-bench-security log as evidence, as the API does (checked, hashed, stored once,
+audited)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from compliance.imports.services import NotPermitted, import_evidence
 
 
 class Command(BaseCommand):
-    help = "Import a Trivy image scan (trivy image --format json) or a Cosign verification (cosign verify --output json)."
+    help = ("Import a Trivy image scan (trivy image --format json), a Cosign verification (cosign verify --output json) "
+            "or a docker-bench-security log (the JSON file -l writes; --host names the host it ran on).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=ImportKind.values)
@@ -26,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="the security manager or admin the import is recorded under")
         parser.add_argument("--identity", default="", help="cosign: the --certificate-identity (or key) verified")
         parser.add_argument("--issuer", default="", help="cosign: the --certificate-oidc-issuer verified")
+        parser.add_argument("--host", default="", help="docker-bench: the host it ran on (hostname or id)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
@@ -38,7 +41,8 @@ class Command(BaseCommand):
             raise CommandError(f"no user {options['user']!r}", returncode=2)
         try:
             result = import_evidence(options["kind"], data, by=user, name=Path(path).name,
-                                     identity=options["identity"], issuer=options["issuer"])
+                                     identity=options["identity"], issuer=options["issuer"],
+                                     host=options["host"] if options["kind"] == ImportKind.DOCKER_BENCH else None)
         except ImportRejected as exc:
             raise CommandError(f"{path}: {exc.field}: {exc.reason}; nothing was stored", returncode=2) from None
         except NotPermitted as exc:

@@ -22,6 +22,7 @@ from compliance.engine import BENCHMARK, ENGINE_VERSION
 from compliance.reports.choices import GENERATOR_VERSION, ReportKind
 from compliance.reports.models import Report
 from compliance.reports.render.pdf import PackFile, write_pdf
+from compliance.reports.services import chain_heads
 
 Progress = Callable[[int, str], None]
 
@@ -88,6 +89,8 @@ def render_to_file(report: Report, workdir: Path, progress: Progress) -> Rendere
         "parameters": report.parameters,
         "engine": {"benchmark": BENCHMARK, "version": ENGINE_VERSION},
         **content.manifest,
+        # The hash-chain heads the report used: per host, its snapshot's sha256 and the link it chains to.
+        "chain_heads": chain_heads(s["id"] for s in content.manifest.get("snapshots", ())),
         "attachments": [
             {"name": item.name, "sha256": item.sha256, "size_bytes": item.size, "rows": item.rows} for item in content.pack
         ],
