@@ -50,13 +50,12 @@ def test_it_answers_options_on_the_api_docs_without_an_error(client, alice, url)
 def test_it_answers_400_to_odd_json_on_existing_objects_and_evidence(alice, carol, body, agent_client, snapshot_doc):
     """The same bodies where the object exists (no 404 to hide behind), and on the evidence endpoint."""
     import datetime
+    import json
 
     from django.utils import timezone
 
     from compliance.exceptions.services import request_exception
     from inventory.models import Host
-
-    import json
 
     assert agent_client.generic("POST", "/api/v1/snapshots/", json.dumps(snapshot_doc()),
                                 content_type="application/json").status_code == 201

@@ -130,9 +130,9 @@ class Judge:
 
     @property
     def imported_controls(self) -> frozenset[str]:
-        """The controls imported scans and signatures may decide. Always these three: whether anything is imported is
-        read only when such a result is judged, so a posture that needs no verdict of them pays nothing."""
-        return IMPORT_CONTROLS
+        """The controls imported scans and signatures may decide: these three once anything is imported by the judge's
+        moment (one query, once per judge), none before, so an estate without imports judges their rows in bulk."""
+        return IMPORT_CONTROLS if self.imports.active else frozenset()
 
     def has_target_scopes(self, control: str) -> bool:
         """True when a container or image-scoped exception names this control: failing rows must be read one by one."""
