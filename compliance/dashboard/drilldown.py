@@ -1,9 +1,11 @@
 """A requirement's drill-down: the results behind its non-passing counts, each with the judge's verdict, filtered by
 posture status and host, in natural control order (5.9 before 5.24), then host, target and id.
 
-The rows are paged in SQL control by control. Only where a filter separates what the judge may change (fail from
-excepted, manual from attested) on a control an exception or evidence touches are that control's candidate rows read
-and judged one by one; everywhere else the raw status alone decides, so the cost does not grow with the fleet.
+The rows are paged in SQL control by control: the size of each control comes from the posture's own tallies, and a
+page reads only the snapshots holding its rows (the tallies of its controls say which: standing_slice). Only where a
+filter separates what the judge may change (fail from excepted, manual from attested) on a control an exception or
+evidence touches are that control's candidate rows read and judged one by one; everywhere else the raw status alone
+decides, so the cost does not grow with the fleet.
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, QuerySet, Sum, Value, When
-
 from compliance.choices import ResultStatus, TargetKind
-from compliance.models import STOPPED, ControlTally, Result
+from compliance.models import STOPPED, Result
 from compliance.posture.choices import PostureStatus
 from compliance.posture.judge import Target
 from compliance.posture.services import (
@@ -25,6 +25,8 @@ from compliance.posture.services import (
     TargetRow,
     container_images,
     judge_rows,
+    standing_slice,
+    tallied_counts,
 )
 
 # The posture statuses a drill-down lists, and the raw status each comes from.
@@ -37,7 +39,6 @@ RAW_OF = {
 }
 DRILL_STATUSES = tuple(RAW_OF)
 PLAIN = (PostureStatus.FAIL, PostureStatus.MANUAL, PostureStatus.ERROR)
-TALLY_FIELD = {ResultStatus.FAIL: "failed", ResultStatus.MANUAL: "manual", ResultStatus.ERROR: "error"}
 ORDER = ("host__hostname", "target_kind", "target_name", "id")
 CHUNK = 1000
 
@@ -96,25 +97,13 @@ class DrillDown:
         # Where no exception or evidence touches a control, a raw status is its posture status: fail stays fail.
         plain_statuses = {RAW_OF[s] for s in wanted if s in PLAIN} if split else {RAW_OF[s] for s in wanted}
         self.plain = scoped.filter(status__in=sorted(plain_statuses))
+        self.plain_statuses = plain_statuses
+        # The in-scope hosts the rows come from, in hostname order (what standing_slice pages by).
+        self.listed = [h for h in posture.hosts if h.snapshot_id and (host_ids is None or h.id in host_ids)]
         self.picked = self._pick(split, wanted) if split else {}
-        sizes = self._tallied([c for c in node.controls if c not in split], plain_statuses, host_ids)
+        sizes = tallied_counts(posture, [c for c in node.controls if c not in split], plain_statuses, host_ids)
         sizes.update({control: len(ids) for control, ids in self.picked.items()})
         self.sizes = [(c, sizes[c]) for c in node.controls if sizes.get(c)]
-
-    def _tallied(self, controls: list[str], statuses: set[str], host_ids: list[int] | None) -> dict[str, int]:
-        """Rows per control with these raw statuses, read from the per-control tallies of the standing evaluations
-        (what the posture counts are summed from) instead of counting results."""
-        if not controls or not statuses:
-            return {}
-        tallies = ControlTally.objects.filter(
-            is_current=True, snapshot_id__any=self.posture.snapshot_ids, control__in=controls
-        )
-        if not self.posture.include_stopped:
-            tallies = tallies.filter(stopped=False)
-        if host_ids is not None:
-            tallies = tallies.filter(host_id__in=host_ids)
-        total = sum((F(TALLY_FIELD[s]) for s in sorted(statuses)), Value(0))
-        return {control: n for control, n in tallies.order_by().values_list("control").annotate(n=Sum(total)) if n}
 
     def _pick(self, controls: list[str], wanted: set[str]) -> dict[str, list[int]]:
         """Judge every candidate row of these controls; keep the ids whose verdict the filter wants, in page order."""
@@ -152,7 +141,8 @@ class DrillDown:
             if run:
                 lo, hi = max(start - run_offset, 0), min(stop - run_offset, run_size)
                 if lo < hi:
-                    results.extend(self._rows(self.plain.filter(control__in=run), run)[lo:hi])
+                    results.extend(standing_slice(self.plain, self.listed, run, self.plain_statuses,
+                                                  self.posture.include_stopped, lo, hi))
             run, run_size = [], 0
 
         for control, n in self.sizes:
@@ -173,12 +163,6 @@ class DrillDown:
             offset += n
         flush()
         return judge_rows(self.posture.judge, results, self.hosts)
-
-    @staticmethod
-    def _rows(queryset: QuerySet[Result], controls: list[str]) -> QuerySet[Result]:
-        """Ordered as the drill-down lists them: controls in natural order (their rank here), then host and target."""
-        rank = Case(*(When(control=c, then=Value(i)) for i, c in enumerate(controls)), output_field=IntegerField())
-        return queryset.select_related("host").annotate(rank=rank).order_by("rank", *ORDER)
 
     def __iter__(self) -> Iterator[TargetRow]:
         total = self.count()

@@ -13,7 +13,7 @@ from compliance.hosts import documents
 from compliance.hosts.filters import ResultStatusForm
 from compliance.hosts.services import group_by_section, section_titles, status_counts
 from compliance.hosts.tables import RESULT_HEADER, export, export_format, query_without, result_row
-from compliance.hosts.views import require_readable
+from compliance.hosts.views import printable, require_readable
 from compliance.models import Evaluation
 from compliance.posture.choices import PostureStatus
 from compliance.posture.judge import Judge
@@ -57,7 +57,7 @@ class SnapshotDetailView(ReaderRequiredMixin, View):
             "previous": previous, "following": following,
             "others": snapshot.host.snapshots.exclude(pk=snapshot.pk).defer("content")
             .order_by("-collected_at", "-id")[:COMPARE_CHOICES],
-            "counts": status_counts(rows), "groups": group_by_section(shown, section_titles()),
+            "counts": status_counts(rows), "groups": printable(group_by_section(shown, section_titles())),
             "shown_count": len(shown), "status": status, "statuses": PostureStatus.choices,
             "query": query_without(request),
         }

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from common.scope import Selector, parse_selector
 from compliance.choices import ResultStatus, TargetKind
 from compliance.engine import BENCHMARK
 from compliance.models import STOPPED, ControlTally, Result
-from compliance.posture.choices import SEVERITY, RequirementStatus
-from compliance.posture.judge import Judge, Verdict
+from compliance.posture.choices import SEVERITY, PostureStatus, RequirementStatus
+from compliance.posture.judge import Judge, Target, Verdict
 from frameworks.models import Framework, Requirement
 from frameworks.services import current_framework, mapped_source_ref_ids
 from inventory.labels import labels_at
@@ -155,6 +155,9 @@ class Posture:
     summary: Summary
     matched_exceptions: set[int]
     judge: Judge
+    # Control -> raw count field (passed, failed...) -> results over the hosts, as counted (stopped containers only
+    # when included): what the drill-down sizes its pages by. None in a posture cached before it was kept.
+    tallies: dict[str, dict[str, int]] | None = None
 
     def requirement(self, ref_id: str) -> RequirementPosture | None:
         return next((r for r in self.requirements if r.ref_id == ref_id), None)
@@ -279,6 +282,12 @@ def compute_posture(
         failing_hosts: set[int] = set()
         for row in per_host.get(control, ()):
             host = host_by_id[row["host_id"]]
+            if control in judge.imported_controls:
+                decided = _imported_row(judge, control, host, row, counts, posture)
+                if decided is not None:
+                    if decided == PostureStatus.FAIL:
+                        failing_hosts.add(host.id)
+                    continue
             failed = row["failed"]
             excepted = 0
             if failed:
@@ -329,7 +338,42 @@ def compute_posture(
             exceptions=sorted(exception_ids), stopped_failing=stopped_failing,
         ))
     _roll_up(results)
-    return Posture(framework, selector, as_of, include_stopped, hosts, results, _summary(results, hosts), matched, judge)
+    groups = ("run", "stop") if include_stopped else ("run",)
+    raw = {control: {name: sum(row[f"{g}_{name}"] or 0 for g in groups) for name in COUNT_FIELDS}
+           for control, row in totals.items()}
+    return Posture(framework, selector, as_of, include_stopped, hosts, results, _summary(results, hosts), matched, judge,
+                   raw)
+
+
+# A tally column: the raw status it counts, and the posture count it is in before the judge.
+RAW_COUNT = {"passed": ("pass", "passing"), "failed": ("fail", "failing"), "info": ("info", "info"),
+             "manual": ("manual", "manual"), "not_applicable": ("not_applicable", "not_applicable"),
+             "error": ("error", "error")}
+POSTURE_COUNT = {PostureStatus.PASS: "passing", PostureStatus.FAIL: "failing", PostureStatus.EXCEPTED: "excepted",
+                 PostureStatus.ATTESTED: "attested", PostureStatus.MANUAL: "manual", PostureStatus.ERROR: "error",
+                 PostureStatus.INFO: "info", PostureStatus.NOT_APPLICABLE: "not_applicable"}
+
+
+def _imported_row(
+    judge: Judge, control: str, host: ScopedHost, row: dict[str, Any], counts: Counts, posture: ControlPosture
+) -> PostureStatus | None:
+    """A host-level 4.4, 4.5 or 4.12 result (one per host) as imported scans and signatures decide it, moved to the
+    count of its verdict; None when imports do not decide it (the exception and evidence rules below apply)."""
+    raw = [name for name in COUNT_FIELDS if row[name]]
+    if len(raw) != 1 or row[raw[0]] != 1:
+        return None
+    status, before = RAW_COUNT[raw[0]]
+    verdict = judge.verdict(Target(control, status, "host", ""), host)
+    if verdict.imported is None:
+        return None
+    after = POSTURE_COUNT[verdict.status]
+    setattr(counts, before, getattr(counts, before) - 1)
+    setattr(counts, after, getattr(counts, after) + 1)
+    if verdict.exception is not None:
+        posture.excepted_by.append(verdict.exception.pk)
+    if verdict.evidence is not None:
+        posture.attested_by.append(verdict.evidence.pk)
+    return verdict.status
 
 
 def target_scoped_exceptions(
@@ -384,6 +428,102 @@ def requirement_results(posture: Posture, node: RequirementPosture) -> QuerySet[
     if not posture.include_stopped:
         rows = rows.exclude(STOPPED)
     return rows.select_related("host").order_by("control", "host__hostname", "target_kind", "target_name", "id")
+
+
+# The order a requirement's rows are listed in, after the control's rank (controls in natural order).
+RESULT_ORDER = ("host__hostname", "target_kind", "target_name", "id")
+
+
+def tallied_counts(
+    posture: Posture, controls: Iterable[str], statuses: Iterable[str], host_ids: Iterable[int] | None = None
+) -> dict[str, int]:
+    """Control -> the posture's standing results of these controls with one of these raw statuses (controls with none
+    left out; stopped containers only when the posture counts them). Over every in-scope host these are the tallies
+    the posture summed (no query); over some of its hosts, their tallies (one query)."""
+    controls = list(controls)
+    columns = [ControlTally.STATUS_FIELDS[ResultStatus(s)] for s in sorted(set(statuses))]
+    if not controls or not columns:
+        return {}
+    if host_ids is None and posture.tallies is not None:
+        found = {c: sum(posture.tallies.get(c, {}).get(column, 0) for column in columns) for c in controls}
+        return {control: n for control, n in found.items() if n}
+    wanted = None if host_ids is None else set(host_ids)
+    snapshot_ids = [h.snapshot_id for h in posture.hosts if h.snapshot_id and (wanted is None or h.id in wanted)]
+    tallies = ControlTally.objects.filter(is_current=True, snapshot_id__any=snapshot_ids, control__in=controls)
+    if not posture.include_stopped:
+        tallies = tallies.filter(stopped=False)
+    total = sum((F(column) for column in columns), Value(0))
+    return {control: n for control, n in tallies.order_by().values_list("control").annotate(n=Sum(total)) if n}
+
+
+def standing_slice(
+    rows: QuerySet[Result],
+    hosts: Sequence[ScopedHost],
+    controls: Sequence[str],
+    statuses: Iterable[str],
+    include_stopped: bool,
+    start: int,
+    stop: int,
+) -> list[Result]:
+    """Rows [start:stop) of `rows` listed by control (in the order of `controls`), then hostname, target kind, target
+    name and id. `rows` are the standing results of `hosts` (in hostname order, as hosts_in_scope lists them) with
+    these raw statuses, stopped containers only when included (what the tallies count).
+
+    The tallies of the slice's controls say how many rows each host holds under each, so only the snapshots holding
+    rows of the slice are read: a page reads about a page of results whether the fleet has 20 hosts or 2,000, instead
+    of unfolding every host's results and sorting them."""
+    if start >= stop or not controls:
+        return []
+    columns = [ControlTally.STATUS_FIELDS[ResultStatus(s)] for s in sorted(set(statuses))]
+    snapshot_ids = [h.snapshot_id for h in hosts if h.snapshot_id]
+    # One row per snapshot and control (two with stopped containers): the controls of the slice only.
+    tallies = ControlTally.objects.filter(is_current=True, snapshot_id__any=snapshot_ids, control__in=list(controls))
+    if not include_stopped:
+        tallies = tallies.filter(stopped=False)
+    held: dict[tuple[str, int], int] = defaultdict(int)
+    for snapshot_id, control, *values in tallies.values_list("snapshot_id", "control", *columns):
+        held[(control, snapshot_id)] += sum(values)
+    # Hosts sharing a hostname interleave by target: they are one block of the order.
+    blocks: list[list[int]] = []
+    previous: str | None = None
+    for host in hosts:
+        if not host.snapshot_id:
+            continue
+        if host.hostname != previous or not blocks:
+            blocks.append([])
+            previous = host.hostname
+        blocks[-1].append(host.snapshot_id)
+    wanted: set[tuple[str, int]] = set()
+    first: int | None = None  # where the rows read start, in the order of `rows`
+    first_control = 0  # where the first control read starts
+    offset = 0
+    for control in controls:
+        if offset >= stop:
+            break
+        begins = offset
+        for block in blocks:
+            n = sum(held.get((control, s), 0) for s in block)
+            if n and offset + n > start:
+                if first is None:
+                    first, first_control = offset, begins
+                wanted.update((control, s) for s in block)
+            offset += n
+            if offset >= stop:
+                break
+    if first is None:
+        return []
+    picked_controls = [c for c in controls if any(w[0] == c for w in wanted)]
+    rank = Case(*(When(control=c, then=Value(i)) for i, c in enumerate(picked_controls)), output_field=IntegerField())
+    ordered = rows.filter(control__in=picked_controls).select_related("host").annotate(rank=rank).order_by("rank", *RESULT_ORDER)
+    picked_snapshots = {s for _, s in wanted}
+    if 4 * len(picked_snapshots) > len(snapshot_ids):
+        # A slice over a good part of the hosts (an export's chunk, a small fleet) reads its controls whole: unfolding
+        # their results snapshot by snapshot costs more than one pass over them all (the same past a quarter).
+        return list(ordered[start - first_control:stop - first_control])
+    # Reading (controls x snapshots) may bring rows of a control from a snapshot whose block held none of that
+    # control's part of the slice; they are dropped, which leaves the slice's blocks in order from `first` on.
+    found = [r for r in ordered.filter(snapshot_id__any=sorted(picked_snapshots)) if (r.control, r.snapshot_id) in wanted]
+    return found[start - first:stop - first]
 
 
 def judge_rows(judge: Judge, results: Iterable[Result], hosts: dict[int, ScopedHost]) -> list[TargetRow]:

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import get_template
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views import View
 
@@ -37,8 +39,9 @@ from compliance.dashboard.tables import (
 from compliance.dashboard.trend import TrendPoint, live_point
 from compliance.engine import BENCHMARK, CHECKS_BY_CONTROL
 from compliance.posture.api import parse_as_of, parse_bool
+from compliance.posture.judge import Verdict
 from compliance.posture.models import Assessment, PostureRecord
-from compliance.posture.services import PostureError
+from compliance.posture.services import PostureError, TargetRow
 from frameworks.models import Framework
 
 DRILL_DOWN_PAGE = 100
@@ -182,5 +185,45 @@ class RequirementPostureView(ReaderRequiredMixin, View):
             title = f"{posture.framework.name} {node.ref_id}"
             return export_response(fmt, f"posture-{slug}-{node.ref_id}", DRILL_HEADER, drill_export_rows(drill), title)
         page = Paginator(drill, DRILL_DOWN_PAGE).get_page(request.GET.get("page"))
-        context.update({"page": page, "rows": page.object_list})
+        context.update({"page": page, "rows": page.object_list, "lines": _lines(page.object_list)})
         return render(request, self.template, context)
+
+
+class VerdictBadges:
+    """posture/_verdict.html rendered once per distinct verdict, for pages that print hundreds of rows (an `{% include
+    %}` per row costs more than reading the rows)."""
+
+    def __init__(self) -> None:
+        self.template = get_template("posture/_verdict.html")
+        self.rendered: dict[Verdict, str] = {}
+
+    def __call__(self, verdict: Verdict) -> str:
+        try:
+            return self.rendered[verdict]
+        except KeyError:
+            badge = self.rendered[verdict] = self.template.render({"verdict": verdict})
+            return badge
+        except TypeError:  # a verdict naming something unhashable
+            return self.template.render({"verdict": verdict})
+
+
+def _lines(rows: list[TargetRow]) -> list[dict[str, Any]]:
+    """The page's rows with their links reversed and their verdicts rendered, for posture/requirement.html."""
+    badge = VerdictBadges()
+    hosts: dict[int, str] = {}
+    lines = []
+    for row in rows:
+        result = row.result
+        if result.host_id not in hosts:
+            hosts[result.host_id] = reverse("hosts:host-detail", args=[result.host_id])
+        lines.append({"row": row, "result": result, "verdict": badge(row.verdict), "host_url": hosts[result.host_id],
+                      "snapshot_url": _snapshot_url(result.snapshot_id)})
+    return lines
+
+
+def _snapshot_url(pk: int) -> str:
+    """The readable snapshot page, or the API's raw document where the estate pages are not mounted."""
+    try:
+        return reverse("hosts:snapshot-detail", args=[pk])
+    except NoReverseMatch:
+        return reverse("snapshot-detail", args=[pk])

@@ -1,5 +1,5 @@
-"""An auditor walks the estate in Chromium: hosts -> host -> snapshot -> diff; the host list and the host page have no
-serious or critical accessibility violation."""
+"""An auditor walks the estate in Chromium: hosts -> host -> snapshot -> diff; the host list, the host page (with
+its results filtered too) and the snapshot page have no serious or critical accessibility violation."""
 
 from __future__ import annotations
 
@@ -34,10 +34,18 @@ def test_an_auditor_walks_from_the_host_list_to_a_diff(page, live_server, user_w
     assert page.locator("details summary", has_text="Host Configuration").count() == 1
     assert serious_violations(page) == []
 
+    page.locator("select[name=status]").select_option("fail")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    assert "status=fail" in page.url and page.locator("details[open]").count() >= 1
+    assert serious_violations(page) == []
+
     page.click(f"a[href='/snapshots/{second.pk}/']")
     page.wait_for_load_state()
     assert "Snapshot of web" in page.locator("h1").inner_text()
     assert page.locator("text=verified").count() >= 1
+    assert page.locator("#results ~ details summary", has_text="Container Runtime").count() == 1
+    assert serious_violations(page) == []
 
     page.click("text=compare with previous")
     page.wait_for_load_state()
