@@ -42,7 +42,8 @@ def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str, str]:
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], check=True, env=env, cwd=ROOT, capture_output=True)
     name = f"bench-{int(time.time())}"
-    out = subprocess.run([*manage, "create_agent_token", name, "--fleet"], check=True, env=env, cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run([*manage, "create_agent_token", name, "--fleet"], check=True, env=env, cwd=ROOT,
+                         capture_output=True, text=True)
     token = out.stdout.strip().splitlines()[-1]
     port = free_port()
     gunicorn = Path(sys.executable).parent / "gunicorn"

@@ -78,19 +78,23 @@ class _Parts:
     def load_bases(self, contents: list[Any]) -> None:
         wanted = {b for c in contents if (b := Snapshot.content_base(c)) is not None} - self.bases.keys()
         if wanted:
-            rows = DocumentPart.objects.filter(sha256__in=wanted).values_list("sha256", "data")
-            self.bases.update({sha: DocumentPart.unpack(data) for sha, data in rows
-                               if DocumentPart.base_of(data) is None})
+            rows = [(sha, data) for sha, data in
+                    DocumentPart.objects.filter(sha256__in=wanted).values_list("sha256", "data")
+                    if DocumentPart.base_of(data) is None]
+            # A damaged base is left out here; the snapshots standing on it are reported below.
+            self.bases.update(DocumentPart.unpack_rows(rows, skip_broken=True))
 
     def load(self, roots: set[str]) -> None:
         stored: dict[str, bytes] = {}
         wanted = roots - self.assembled.keys()
         while wanted:
-            rows = DocumentPart.objects.filter(sha256__in=wanted).values_list("sha256", "data")
+            rows = list(DocumentPart.objects.filter(sha256__in=wanted).values_list("sha256", "data"))
+            found = {sha for sha, _ in rows}
             level = DocumentPart.unpack_rows(rows, skip_broken=True)  # a delta without its base: missing
             for sha in wanted - level.keys():
                 self.assembled[sha] = None
-                self.outcome.fail(f"document part {sha}: missing")
+                self.outcome.fail(f"document part {sha}: " + (
+                    "altered (its stored bytes no longer decompress)" if sha in found else "missing"))
             stored.update(level)
             wanted = {ref for form in level.values() for ref in references(form)} - stored.keys()
             wanted -= self.assembled.keys()

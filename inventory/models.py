@@ -408,25 +408,44 @@ class DocumentPart(models.Model):
     def unpack_rows(cls, rows: Any, skip_broken: bool = False) -> dict[str, bytes]:
         """sha256 -> stored form of (sha256, data) rows; the bases of deltas among them fetched in one query.
 
-        With `skip_broken`, a row whose base is missing is left out (verification reports it missing)."""
+        With `skip_broken`, a row whose base is missing, or whose bytes (or its base's) no longer decompress, is left
+        out (verification reports it)."""
         rows = [(sha, bytes(data)) for sha, data in rows]
-        bases = {sha: zlib.decompress(data) for sha, data in rows if data[:1] != DELTA_MARK}
+
+        def whole(pairs: Any) -> dict[str, bytes]:
+            found: dict[str, bytes] = {}
+            for sha, data in pairs:
+                data = bytes(data)
+                if data[:1] == DELTA_MARK:
+                    continue
+                try:
+                    found[sha] = zlib.decompress(data)
+                except zlib.error:
+                    if not skip_broken:
+                        raise
+            return found
+
+        bases = whole(rows)
         wanted = {base for _, data in rows if (base := cls.base_of(data)) is not None} - bases.keys()
         if wanted:
             try:
                 bases.update(cls.keyframes(wanted))
-            except MissingPart:
+            except (MissingPart, zlib.error):
                 if not skip_broken:
                     raise
-                found = cls.objects.filter(sha256__in=wanted).values_list("sha256", "data")
-                bases.update({s: zlib.decompress(bytes(d)) for s, d in found if bytes(d[:1]) != DELTA_MARK})
+                bases.update(whole(cls.objects.filter(sha256__in=wanted).values_list("sha256", "data")))
         out: dict[str, bytes] = {}
         for sha, data in rows:
             base_sha = cls.base_of(data)
             if base_sha is None:
-                out[sha] = bases[sha]
+                if sha in bases:
+                    out[sha] = bases[sha]
             elif base_sha in bases:
-                out[sha] = inflate_against(data[33:], bases[base_sha])
+                try:
+                    out[sha] = inflate_against(data[33:], bases[base_sha])
+                except zlib.error:
+                    if not skip_broken:
+                        raise
             elif not skip_broken:
                 raise MissingPart(base_sha)
         return out

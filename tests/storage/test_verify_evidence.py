@@ -76,6 +76,22 @@ def test_it_catches_an_altered_document_part(chain):
     assert any(sha in problem for problem in outcome.problems)
 
 
+@pytest.mark.parametrize("whole", [True, False], ids=["whole-part", "delta-part"])
+def test_it_reports_stored_bytes_that_no_longer_decompress_and_goes_on(chain, whole, agent_token, snapshot_doc):
+    """A damaged byte in a part's compressed data (not a changed text): reported by sha256, the run finishes."""
+    doc = snapshot_doc()
+    doc["agent"]["collected_at"] = "2026-12-01T00:00:00Z"
+    doc["docker"]["containers"][0]["inspect"]["Config"]["Labels"] = {"changed": "yes"}  # stored as a delta
+    ingest_snapshot(doc, agent_token[0])
+    rows = DocumentPart.objects.values_list("sha256", "data")
+    sha, data = next((s, bytes(d)) for s, d in rows if (DocumentPart.base_of(d) is None) == whole)
+    damaged = data[:12] + bytes(b ^ 0xFF for b in data[12:20]) + data[20:]
+    DocumentPart.objects.filter(pk=sha).update(data=damaged)
+    outcome = verify_evidence()
+    assert not outcome.ok and outcome.snapshots == 4
+    assert any(sha in problem for problem in outcome.problems), outcome.problems
+
+
 def test_it_catches_an_altered_skeleton_and_the_command_exits_non_zero(chain):
     target = Snapshot.objects.get(pk=chain[1].pk)
     skeleton = target.skeleton.replace(b"2026-06-01", b"2026-06-02", 1)
