@@ -10,12 +10,10 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from inventory.access import register_readable_hosts
         from inventory.signals import snapshot_stored
 
         snapshot_stored.connect(_queue_evaluation, dispatch_uid="compliance.queue_evaluation")
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="compliance.ensure_roles")
-        register_readable_hosts(_readable_host_ids)
 
 
 def _queue_evaluation(sender: Any, snapshot_id: int, **kwargs: Any) -> None:
@@ -32,9 +30,3 @@ def _ensure_roles(sender: Any, using: str = "default", **kwargs: Any) -> None:
     from compliance.migrations._roles import grant
 
     grant(apps, None)
-
-
-def _readable_host_ids(user: Any) -> Any:
-    from compliance.administration.limits import readable_host_ids
-
-    return readable_host_ids(user)

@@ -23,8 +23,15 @@ class FrameworkQuerySet(models.QuerySet):
         A superseded catalog stays loaded and current: results, posture records and reports that name it stay true, and
         it is reachable by its slug; it is just not offered as a default any more.
         """
-        superseded = Framework.objects.filter(is_current=True).exclude(supersedes="").values("supersedes")
-        return self.filter(is_current=True).exclude(urn__in=superseded)
+        return self.filter(is_current=True).exclude(urn__in=_superseded_urns())
+
+    def superseded(self) -> FrameworkQuerySet:
+        """Current revisions another current catalog supersedes: still loaded and reachable, offered apart."""
+        return self.filter(is_current=True, urn__in=_superseded_urns())
+
+
+def _superseded_urns() -> models.QuerySet:
+    return Framework.objects.filter(is_current=True).exclude(supersedes="").values("supersedes")
 
 
 class Framework(models.Model):

@@ -1,8 +1,8 @@
 """Which hosts an account reads: a hook the inventory asks and another app answers.
 
 The inventory never imports the compliance domain (docs/architecture.md); account limits (time-limited auditors
-limited to a label scope) live there, so `compliance.apps` registers the rule here at start-up, as it connects the
-receiver of `inventory.signals.snapshot_stored`. With no rule registered every account reads every host.
+limited to a label scope) live there, so `compliance.dashboard.apps` registers the rule here at start-up, beside the
+audit log's event filter. With no rule registered every account reads every host.
 """
 
 from __future__ import annotations

@@ -533,13 +533,20 @@ class ContainerRecord(models.Model):
         return self.name
 
 
-class ContainerSet(models.Model):
-    """The containers of a snapshot, by position; shared by every snapshot that holds the same list."""
+class RowSet(models.Model):
+    """A snapshot's rows of one kind by position, keyed by the digests of its records in order."""
 
     digest = models.CharField(max_length=64, unique=True)
 
+    class Meta:
+        abstract = True
+
     def __str__(self) -> str:
         return self.digest[:12]
+
+
+class ContainerSet(RowSet):
+    """The containers of a snapshot, by position; shared by every snapshot that holds the same list."""
 
 
 class ContainerSetMember(models.Model):
@@ -569,13 +576,8 @@ class ImageRecord(models.Model):
         return self.image_id[:19]
 
 
-class ImageSet(models.Model):
+class ImageSet(RowSet):
     """The images of a snapshot, by position; shared by every snapshot that holds the same list."""
-
-    digest = models.CharField(max_length=64, unique=True)
-
-    def __str__(self) -> str:
-        return self.digest[:12]
 
 
 class ImageSetMember(models.Model):
@@ -604,13 +606,8 @@ class NetworkRecord(models.Model):
         return self.name
 
 
-class NetworkSet(models.Model):
+class NetworkSet(RowSet):
     """The networks of a snapshot, by position; shared by every snapshot that holds the same list."""
-
-    digest = models.CharField(max_length=64, unique=True)
-
-    def __str__(self) -> str:
-        return self.digest[:12]
 
 
 class NetworkSetMember(models.Model):

@@ -3,6 +3,7 @@ that fail on each after the judge. One FilterSet per list drives the page, its e
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -58,7 +59,7 @@ def _batches(queryset: QuerySet[Any]) -> Iterator[list[Any]]:
         yield batch
 
 
-class _EstateListView(ReaderRequiredMixin, View):
+class _EstateListView(ReaderRequiredMixin, View, ABC):
     filterset_class: Any
     template_name = ""
     kind = ""
@@ -68,11 +69,13 @@ class _EstateListView(ReaderRequiredMixin, View):
     title = ""
     header: list[str] = []
 
+    @abstractmethod
     def base_queryset(self) -> QuerySet[Any]:
-        raise NotImplementedError
+        """The rows of the list before its filters."""
 
+    @abstractmethod
     def export_row(self, row: Any, failing: list[str], extra: dict[tuple[int, str], Any]) -> list[Any]:
-        raise NotImplementedError
+        """One row of the CSV/XLSX export, in the order of `header`."""
 
     def extra(self, rows: Sequence[Any]) -> dict[tuple[int, str], Any]:
         return {}

@@ -103,9 +103,7 @@ class PostureIndexView(ReaderRequiredMixin, View):
                 "share": share_of(summary),
                 "chart": charts.status_bar(covered_counts(summary), f"{framework.name}: covered requirements by status"),
             })
-        in_force = Framework.objects.in_force().values("pk")
-        superseded = [f for f in Framework.objects.filter(is_current=True).exclude(pk__in=in_force).order_by("name")
-                      if limits.allows(f.slug)]
+        superseded = [f for f in Framework.objects.superseded().order_by("name") if limits.allows(f.slug)]
         return render(request, "posture/index.html", {"rows": rows, "assessments": Assessment.objects.all(),
                                                        "superseded": superseded})
 

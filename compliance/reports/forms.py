@@ -27,10 +27,10 @@ class ReportRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The catalogs in force first; a superseded one (PCI DSS 4.0) stays on offer, named so, for an assessment
         # still made against it.
-        in_force = list(Framework.objects.in_force().order_by("name"))
-        superseded = Framework.objects.filter(is_current=True).exclude(pk__in=[f.pk for f in in_force]).order_by("name")
-        self.fields["framework"].choices = [("", "—")] + [(f.slug, f"{f.name} {f.version}") for f in in_force] + [
-            (f.slug, f"{f.name} {f.version} (superseded)") for f in superseded]
+        in_force, superseded = Framework.objects.in_force(), Framework.objects.superseded()
+        self.fields["framework"].choices = [("", "—")] + [
+            (f.slug, f"{f.name} {f.version}") for f in in_force.order_by("name")] + [
+            (f.slug, f"{f.name} {f.version} (superseded)") for f in superseded.order_by("name")]
 
     def request_params(self) -> dict[str, Any]:
         """The parameters that apply to the chosen kind (the form shows every field; a register has no framework)."""
