@@ -122,6 +122,9 @@ def main() -> None:
     parser.add_argument("--change", type=float, default=0.02, help="share of containers redeployed per repeat")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--relations", action="store_true", help="also print each heap, TOAST and index apart")
+    parser.add_argument("--vacuum-every", type=int, default=0, metavar="HOURS",
+                        help="VACUUM every HOURS rounds of repeats, as autovacuum does in production (0: only "
+                        "before and after each phase, as on a server with autovacuum off)")
     args = parser.parse_args()
 
     django.setup()
@@ -184,6 +187,8 @@ def main() -> None:
         for doc in docs:
             tick(doc, hour)
             repeat_times.append(push(doc))
+        if args.vacuum_every and hour % args.vacuum_every == 0:
+            vacuum()
     vacuum()
     sizes2, relations2 = table_sizes(), relation_sizes()
 
@@ -191,7 +196,8 @@ def main() -> None:
     first = {n: sizes1.get(n, 0) - sizes0.get(n, 0) for n in names}
     repeat = {n: sizes2.get(n, 0) - sizes1.get(n, 0) for n in names}
     print(f"{args.hosts} hosts x {args.containers} containers, 1 first + {args.repeats} repeats each, "
-          f"{args.change:.0%} of containers redeployed per repeat ({serial} in all)")
+          f"{args.change:.0%} of containers redeployed per repeat ({serial} in all); VACUUM "
+          + (f"every {args.vacuum_every} hours" if args.vacuum_every else "only between phases"))
     first_total = show("first snapshot", first, args.hosts)
     repeat_total = show("repeat snapshot", repeat, args.hosts * args.repeats)
     per_first, per_repeat_bytes = first_total / args.hosts, repeat_total / (args.hosts * args.repeats)

@@ -135,6 +135,12 @@ class SnapshotViewSet(ReadableHostsOnly, mixins.CreateModelMixin, viewsets.ReadO
     def get_serializer_class(self):  # type: ignore[no-untyped-def]
         return SnapshotDocumentSerializer if self.action == "retrieve" else SnapshotSerializer
 
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            Snapshot.load_agent_errors(page)  # two queries for the page, not two for each snapshot
+        return page
+
     def get_permissions(self) -> list[Any]:
         if self.action == "create":
             return [IsAgent()]

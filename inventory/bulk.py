@@ -6,7 +6,6 @@ binding each value through the ORM costs more than the database's own work, so P
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -56,31 +55,24 @@ def store_parts(part_model: type[models.Model], parts: dict[str, bytes], pack: A
 
 
 def store_set(
-    record_model: type[models.Model], set_model: type[models.Model], member_model: type[models.Model],
-    rows: list[dict[str, Any]], digest: Any,
+    record_model: type[models.Model], set_model: type[models.Model], rows: list[dict[str, Any]], digest: Any,
+    previous: tuple[int | None, list[int] | None] = (None, None),
 ) -> int:
     """The id of the set holding `rows` (record field values, in position order), storing what is new.
 
-    Records are keyed by the digest of their values, sets by the digests of their records in order: a snapshot whose
-    rows did not change reuses its predecessor's set and adds no row at all.
+    Records are keyed by the digest of their values. `previous` is the host's previous snapshot's set (id, record
+    ids): when the rows come to the same records in the same order, that set is reused and nothing is written.
     """
     digests = [digest(row) for row in rows]
-    set_digest = hashlib.sha256("\n".join(digests).encode()).hexdigest()
-    found = set_model.objects.filter(digest=set_digest).values_list("pk", flat=True).first()
-    if found is not None:
-        return found
     wanted = dict(zip(digests, rows, strict=True))
-    records = dict(record_model.objects.filter(digest__in=list(wanted)).values_list("digest", "pk"))
-    new = [record_model(digest=d, **row) for d, row in wanted.items() if d not in records]
-    if new:
+    records = dict(record_model.objects.filter(digest__in=list(wanted)).values_list("digest", "pk")) if wanted else {}
+    if len(records) < len(wanted):
+        new = [record_model(digest=d, **row) for d, row in wanted.items() if d not in records]
+        # A record another push is storing right now is the same content: whichever lands first serves both.
         record_model.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
         records = dict(record_model.objects.filter(digest__in=list(wanted)).values_list("digest", "pk"))
-    set_model.objects.bulk_create([set_model(digest=set_digest)], ignore_conflicts=True)
-    set_id = set_model.objects.filter(digest=set_digest).values_list("pk", flat=True).get()
-    # Inserting the set waited for a concurrent push storing the same one: its members are then committed.
-    if rows and not member_model.objects.filter(set_id=set_id).exists():
-        member_model.objects.bulk_create(
-            [member_model(set_id=set_id, record_id=records[d], position=i) for i, d in enumerate(digests)],
-            batch_size=1000,
-        )
-    return set_id
+    ids = [records[d] for d in digests]
+    set_id, listed = previous
+    if set_id is not None and listed == ids:
+        return set_id
+    return set_model.objects.create(records=ids).pk

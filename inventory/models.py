@@ -26,6 +26,19 @@ from inventory.parts import (  # noqa: F401  (re-exported: the storage names wer
     deflate_against,
     inflate_against,
 )
+from inventory.rowsets import (  # noqa: F401  (re-exported: the row storage was defined here)
+    ROW_ID_SPAN,
+    VIEW_COLUMNS,
+    ContainerRecord,
+    ContainerSet,
+    ImageRecord,
+    ImageSet,
+    NetworkRecord,
+    NetworkSet,
+    ViewRowIdField,
+    row_digest,
+    view_sql,
+)
 
 TOKEN_PREFIX = "plm_"
 
@@ -203,7 +216,8 @@ class Snapshot(models.Model):
 
     MUTABLE_FIELDS = frozenset({"evaluation_status", "evaluation_error", "evaluated_at"})
 
-    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="snapshots")
+    # Found by host through the (host, collected_at) indexes below: no index of its own.
+    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="snapshots", db_index=False)
     agent = models.ForeignKey(AgentToken, null=True, on_delete=models.SET_NULL, related_name="snapshots")
     sha256 = models.CharField(max_length=64, unique=True, help_text="sha256 of the canonical JSON document as stored.")
     schema = models.CharField(max_length=64)
@@ -215,12 +229,11 @@ class Snapshot(models.Model):
         help_text="The document's skeleton, gzip-compressed: its canonical JSON with each large part replaced by a "
         "reference to a DocumentPart (see docs/storage.md)."
     )
-    agent_errors = models.JSONField(default=list, blank=True)
     container_count = models.PositiveIntegerField(default=0)
     running_count = models.PositiveIntegerField(default=0)
     image_count = models.PositiveIntegerField(default=0)
     evaluation_status = models.CharField(
-        max_length=16, choices=EvaluationStatus.choices, default=EvaluationStatus.QUEUED, db_index=True
+        max_length=16, choices=EvaluationStatus.choices, default=EvaluationStatus.QUEUED
     )
     evaluation_error = models.TextField(blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
@@ -246,6 +259,11 @@ class Snapshot(models.Model):
             models.Index(
                 fields=["host", "-collected_at", "-id"], name="snapshot_host_judged",
                 condition=Q(evaluation_status=EvaluationStatus.DONE),
+            ),
+            # The sweeper, metrics and the overview look for snapshots not judged (yet): the judged are not indexed.
+            models.Index(
+                fields=["evaluation_status", "received_at"], name="snapshot_unjudged",
+                condition=~Q(evaluation_status=EvaluationStatus.DONE),
             ),
         ]
 
@@ -317,6 +335,33 @@ class Snapshot(models.Model):
         """True when the stored document still hashes to the sha256 recorded at ingest."""
         return hashlib.sha256(self.canonical).hexdigest() == self.sha256
 
+    @cached_property
+    def agent_errors(self) -> list[Any]:
+        """What the agent could not collect (the document's agent.errors), read from the stored skeleton."""
+        return self.agent_errors_of([self.pk])[self.pk]
+
+    @classmethod
+    def load_agent_errors(cls, snapshots: Any) -> None:
+        """Read the agent errors of many snapshots at once (a page of a list): two queries however many."""
+        snapshots = [s for s in snapshots if "agent_errors" not in s.__dict__]
+        errors = cls.agent_errors_of([s.pk for s in snapshots])
+        for snapshot in snapshots:
+            snapshot.__dict__["agent_errors"] = errors.get(snapshot.pk, [])
+
+    @classmethod
+    def agent_errors_of(cls, ids: list[int]) -> dict[int, list[Any]]:
+        """snapshot id -> its document's agent.errors. The agent object is never stored apart from the skeleton,
+        so the skeleton is read (a host's first skeleton is itself a part: one more query for those)."""
+        rows = list(cls.objects.filter(pk__in=ids).values_list("pk", "content"))
+        roots: dict[int, Any] = {}
+        for (pk, _), stored in zip(rows, cls.unpack_contents([content for _, content in rows]), strict=True):
+            roots[pk] = json.loads(stored[1:] if stored[:1] == SKELETON_MARK else stored)
+        refs = {root[1:] for root in roots.values() if isinstance(root, str) and root[:1] == "\x00"}
+        if refs:
+            forms = DocumentPart.unpack_rows(DocumentPart.objects.filter(sha256__in=refs).values_list("sha256", "data"))
+            roots |= {pk: json.loads(forms[root[1:]]) for pk, root in roots.items() if isinstance(root, str)}
+        return {pk: list((root.get("agent") or {}).get("errors") or []) for pk, root in roots.items()}
+
 
 class PrunedSnapshot(models.Model):
     """What retention keeps of a deleted snapshot: its place in its host's hash chain (same id, sha256, previous)."""
@@ -334,148 +379,6 @@ class PrunedSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host_id} #{self.id} (pruned)"
-
-
-def row_digest(row: dict[str, Any]) -> str:
-    """The content key of an inventory record: sha256 of its field values as canonical JSON (datetimes in ISO 8601)."""
-    data = json.dumps(row, separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=_iso)
-    return hashlib.sha256(data.encode()).hexdigest()
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-# Rows of the read models (Container, Image, Network) are views: a snapshot points to a set (the list of rows it
-# holds, shared by every snapshot that holds the same list), a set lists records by position, a record is one row's
-# content stored once. The view's id is the snapshot id times ROW_ID_SPAN plus the position.
-ROW_ID_SPAN = 1 << 20
-
-
-class ViewRowIdField(models.BigIntegerField):
-    """The id of a row of an inventory view (snapshot id * ROW_ID_SPAN + position); `pk=...` finds it by index."""
-
-
-@ViewRowIdField.register_lookup
-class ViewRowIdExact(models.lookups.Exact):
-    """id = n, written as snapshot_id = n // SPAN AND position = n % SPAN, which the view resolves through indexes."""
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        if not isinstance(self.rhs, int) or not hasattr(self.lhs, "alias"):
-            return super().as_sql(compiler, connection)
-        qn = compiler.quote_name_unless_alias
-        alias = qn(self.lhs.alias)
-        snapshot_id, position = divmod(self.rhs, ROW_ID_SPAN)
-        return f"({alias}.{qn('snapshot_id')} = %s AND {alias}.{qn('position')} = %s)", [snapshot_id, position]
-
-
-class ContainerRecord(models.Model):
-    """One container row's content (what pages and filters read), stored once for every snapshot that saw it so."""
-
-    digest = models.CharField(max_length=64, unique=True)
-    container_id = models.CharField(max_length=128)
-    name = models.CharField(max_length=255)
-    image = models.CharField(max_length=512, blank=True)
-    image_id = models.CharField(max_length=128, blank=True)
-    state = models.CharField(max_length=32, blank=True)
-    running = models.BooleanField(default=False)
-    created = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class RowSet(models.Model):
-    """A snapshot's rows of one kind by position, keyed by the digests of its records in order."""
-
-    digest = models.CharField(max_length=64, unique=True)
-
-    class Meta:
-        abstract = True
-
-    def __str__(self) -> str:
-        return self.digest[:12]
-
-
-class ContainerSet(RowSet):
-    """The containers of a snapshot, by position; shared by every snapshot that holds the same list."""
-
-
-class ContainerSetMember(models.Model):
-    """A container record at a position of a container set."""
-
-    set = models.ForeignKey(ContainerSet, on_delete=models.CASCADE, related_name="members")
-    record = models.ForeignKey(ContainerRecord, on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveIntegerField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["set", "position"], name="containersetmember_position")]
-
-    def __str__(self) -> str:
-        return f"{self.set_id}[{self.position}]"
-
-
-class ImageRecord(models.Model):
-    """One image row's content, stored once."""
-
-    digest = models.CharField(max_length=64, unique=True)
-    image_id = models.CharField(max_length=128)
-    tags = models.JSONField(default=list, blank=True)
-    created = models.DateTimeField(null=True, blank=True)
-    size = models.BigIntegerField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return self.image_id[:19]
-
-
-class ImageSet(RowSet):
-    """The images of a snapshot, by position; shared by every snapshot that holds the same list."""
-
-
-class ImageSetMember(models.Model):
-    """An image record at a position of an image set."""
-
-    set = models.ForeignKey(ImageSet, on_delete=models.CASCADE, related_name="members")
-    record = models.ForeignKey(ImageRecord, on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveIntegerField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["set", "position"], name="imagesetmember_position")]
-
-    def __str__(self) -> str:
-        return f"{self.set_id}[{self.position}]"
-
-
-class NetworkRecord(models.Model):
-    """One network row's content, stored once."""
-
-    digest = models.CharField(max_length=64, unique=True)
-    network_id = models.CharField(max_length=128)
-    name = models.CharField(max_length=255)
-    driver = models.CharField(max_length=64, blank=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class NetworkSet(RowSet):
-    """The networks of a snapshot, by position; shared by every snapshot that holds the same list."""
-
-
-class NetworkSetMember(models.Model):
-    """A network record at a position of a network set."""
-
-    set = models.ForeignKey(NetworkSet, on_delete=models.CASCADE, related_name="members")
-    record = models.ForeignKey(NetworkRecord, on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveIntegerField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["set", "position"], name="networksetmember_position")]
-
-    def __str__(self) -> str:
-        return f"{self.set_id}[{self.position}]"
 
 
 class Container(models.Model):
@@ -572,22 +475,3 @@ class Network(models.Model):
     def raw(self) -> dict[str, Any]:
         """The GET /networks/{id} object, as stored in the snapshot document."""
         return self.snapshot.document["docker"]["networks"][self.position]
-
-
-def view_sql(kind: str, columns: list[str]) -> str:
-    """CREATE VIEW of an inventory read model (kind: container, image, network), the same SQL on both vendors."""
-    selected = ", ".join(f"r.{column}" for column in columns)
-    return (
-        f"CREATE VIEW inventory_{kind} AS SELECT s.id * {ROW_ID_SPAN} + m.position AS id, s.id AS snapshot_id, "
-        f"s.host_id AS host_id, {selected}, m.position AS position "
-        f"FROM inventory_snapshot s "
-        f"JOIN inventory_{kind}setmember m ON m.set_id = s.{kind}_set_id "
-        f"JOIN inventory_{kind}record r ON r.id = m.record_id"
-    )
-
-
-VIEW_COLUMNS = {
-    "container": ["container_id", "name", "image", "image_id", "state", "running", "created"],
-    "image": ["image_id", "tags", "created", "size"],
-    "network": ["network_id", "name", "driver"],
-}

@@ -31,6 +31,10 @@ class SnapshotSerializer(serializers.ModelSerializer):
     hostname = serializers.CharField(source="host.hostname")
     agent = serializers.CharField(source="agent.name", default=None, allow_null=True, read_only=True,
                                   help_text="The agent token's name; null when its token was deleted.")
+    agent_errors = serializers.ListField(
+        child=serializers.DictField(), read_only=True,
+        help_text="What the agent could not collect (the document's agent.errors): collector and error.",
+    )
 
     class Meta:
         model = Snapshot

@@ -27,15 +27,12 @@ from inventory.models import (
     AgentToken,
     ContainerRecord,
     ContainerSet,
-    ContainerSetMember,
     DocumentPart,
     Host,
     ImageRecord,
     ImageSet,
-    ImageSetMember,
     NetworkRecord,
     NetworkSet,
-    NetworkSetMember,
     PrunedSnapshot,
     Snapshot,
     row_digest,
@@ -258,8 +255,12 @@ def _keyframes_of(shas: set[str]) -> dict[str, tuple[str, bytes]]:
     return {sha: (base, whole[base]) for sha, base in base_of.items() if base in whole}
 
 
-def store_rows(document: dict[str, Any]) -> dict[str, int]:
-    """The container, image and network sets of a document (ids for Snapshot.*_set), storing what is new."""
+KINDS = ("container", "image", "network")
+
+
+def store_rows(document: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, int]:
+    """The container, image and network sets of a document (ids for Snapshot.*_set), storing what is new; a set
+    equal to the one of the host's previous snapshot (`previous`, from previous_snapshot) is reused."""
     docker = document["docker"]
     containers = [_container_row(i, c) for i, c in enumerate(docker.get("containers") or [])]
     images = [_image_row(i, m) for i, m in enumerate(docker.get("images") or [])]
@@ -267,17 +268,26 @@ def store_rows(document: dict[str, Any]) -> dict[str, int]:
     for kind, rows in (("containers", containers), ("images", images), ("networks", networks)):
         if len(rows) >= ROW_ID_SPAN:
             raise SnapshotRejected(f"docker.{kind}", f"more than {ROW_ID_SPAN - 1} items")
+    previous = previous or {}
     return {
-        "container_set_id": store_set(ContainerRecord, ContainerSet, ContainerSetMember, containers, row_digest),
-        "image_set_id": store_set(ImageRecord, ImageSet, ImageSetMember, images, row_digest),
-        "network_set_id": store_set(NetworkRecord, NetworkSet, NetworkSetMember, networks, row_digest),
+        f"{kind}_set_id": store_set(record_model, set_model, rows, row_digest,
+                                    (previous.get(f"{kind}_set_id"), previous.get(f"{kind}_set__records")))
+        for kind, record_model, set_model, rows in (
+            ("container", ContainerRecord, ContainerSet, containers),
+            ("image", ImageRecord, ImageSet, images),
+            ("network", NetworkRecord, NetworkSet, networks),
+        )
     }
 
 
-def previous_content(host: Host) -> bytes | None:
-    """The stored content of the host's last snapshot in ingest order: what the next one is stored against."""
-    content = Snapshot.objects.filter(host=host).order_by("-id").values_list("content", flat=True).first()
-    return bytes(content) if content is not None else None
+def previous_snapshot(host: Host) -> dict[str, Any]:
+    """What the host's next snapshot is stored against: its last snapshot's content (in ingest order) and sets."""
+    fields = ["content", *(f"{kind}_set_id" for kind in KINDS), *(f"{kind}_set__records" for kind in KINDS)]
+    row = Snapshot.objects.filter(host=host).order_by("-id").values(*fields).first()
+    if row is None:
+        return {}
+    row["content"] = bytes(row["content"])
+    return row
 
 
 def chain_head(host: Host) -> str:
@@ -383,6 +393,7 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
             # Retention's sweep of unreferenced parts and rows takes this lock alone (inventory.retention).
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [STORAGE_LOCK])
+        previous = previous_snapshot(host)
         snapshot = Snapshot.objects.create(
             host=host,
             previous_sha256=chain_head(host),
@@ -392,12 +403,11 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
             agent_version=document["agent"]["version"][:64],
             collected_at=parse_rfc3339(document["agent"]["collected_at"], "agent.collected_at"),
             size_bytes=len(canonical),
-            content=store_document(document, canonical, sha256, previous_content(host)),
-            agent_errors=document["agent"].get("errors") or [],
+            content=store_document(document, canonical, sha256, previous.get("content")),
             container_count=len(containers),
             running_count=sum(1 for c in containers if (c["inspect"].get("State") or {}).get("Running")),
             image_count=len(docker.get("images") or []),
-            **store_rows(document),
+            **store_rows(document, previous),
         )
         _update_host(host, document, snapshot, agent, new=new)
         transaction.on_commit(lambda: announce_snapshot(snapshot.pk), robust=True)
@@ -498,16 +508,27 @@ def sweep_storage() -> dict[str, int]:
         _reachable_parts(Snapshot.objects.filter(pk__gt=watermark).values_list("content", flat=True), live)
         dead = [sha for sha in DocumentPart.objects.values_list("sha256", flat=True).iterator(5000) if sha not in live]
         swept["parts"] = sum(DocumentPart.objects.filter(sha256__in=shas).delete()[0] for shas in _chunks(dead, 1000))
-        for field, set_model, record_model, member_model in (
-            ("container_set", ContainerSet, ContainerRecord, ContainerSetMember),
-            ("image_set", ImageSet, ImageRecord, ImageSetMember),
-            ("network_set", NetworkSet, NetworkRecord, NetworkSetMember),
+        for field, set_model, record_model in (
+            ("container_set", ContainerSet, ContainerRecord),
+            ("image_set", ImageSet, ImageRecord),
+            ("network_set", NetworkSet, NetworkRecord),
         ):
             used = Snapshot.objects.filter(**{field: OuterRef("pk")})
             swept[field] = set_model.objects.filter(~Exists(used)).delete()[1].get(set_model._meta.label, 0)
-            members = member_model.objects.filter(record=OuterRef("pk"))
-            swept[record_model._meta.model_name] = record_model.objects.filter(~Exists(members)).delete()[0]
+            swept[record_model._meta.model_name] = _delete_unlisted(record_model, set_model)
     return swept
+
+
+def _delete_unlisted(record_model: Any, set_model: Any) -> int:
+    """Delete the records no set lists; returns how many."""
+    records, sets = record_model._meta.db_table, set_model._meta.db_table
+    if connection.vendor == "postgresql":
+        listed = f"SELECT u.id FROM {sets} s CROSS JOIN LATERAL unnest(s.records) AS u(id)"
+    else:
+        listed = f"SELECT j.value FROM {sets} s JOIN json_each(s.records) j"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {records} WHERE id NOT IN ({listed})")  # noqa: S608 (table names, no input)
+        return cursor.rowcount
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:

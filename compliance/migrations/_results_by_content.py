@@ -126,8 +126,10 @@ def _move(apps: Any, evaluation_ids: list[int]) -> int:
             for t in new_tallies for position, (control, stopped, values) in enumerate(tally_rows[t])
         ], batch_size=5000, ignore_conflicts=True)
 
-    for evaluation in Evaluation.objects.filter(pk__in=evaluation_ids).select_related("snapshot"):
-        evaluation.host_id = evaluation.snapshot.host_id
+    # The host through values(): the snapshot row's other columns may have changed since (inventory 0009).
+    hosts = dict(Evaluation.objects.filter(pk__in=evaluation_ids).values_list("pk", "snapshot__host_id"))
+    for evaluation in Evaluation.objects.filter(pk__in=evaluation_ids):
+        evaluation.host_id = hosts[evaluation.pk]
         evaluation.result_set_id = set_ids[sets[evaluation.pk]] if evaluation.pk in sets else None
         evaluation.tally_set_id = tally_ids[tally_sets[evaluation.pk]] if evaluation.pk in tally_sets else None
         evaluation.save(update_fields=["host", "result_set", "tally_set"])

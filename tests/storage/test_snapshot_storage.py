@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from inventory.models import (
     Container,
     ContainerRecord,
-    ContainerSetMember,
+    ContainerSet,
     DocumentPart,
     Image,
     Network,
@@ -41,7 +41,7 @@ def test_it_reproduces_each_real_sample_byte_for_byte(path, agent_token):
 def test_a_repeat_snapshot_stores_only_what_changed(agent_token, snapshot_doc):
     first = ingest_snapshot(snapshot_doc(), agent_token[0]).snapshot
     parts, records = DocumentPart.objects.count(), ContainerRecord.objects.count()
-    members = ContainerSetMember.objects.count()
+    sets = ContainerSet.objects.count()
 
     repeat = snapshot_doc()
     repeat["agent"]["collected_at"] = "2026-12-01T09:00:00Z"
@@ -49,7 +49,7 @@ def test_a_repeat_snapshot_stores_only_what_changed(agent_token, snapshot_doc):
     second = ingest_snapshot(repeat, agent_token[0]).snapshot
     # The info part (its clock changed) and nothing else: same containers, same rows, same sets.
     assert DocumentPart.objects.count() == parts + 1
-    assert (ContainerRecord.objects.count(), ContainerSetMember.objects.count()) == (records, members)
+    assert (ContainerRecord.objects.count(), ContainerSet.objects.count()) == (records, sets)
     assert second.container_set_id == first.container_set_id and second.image_set_id == first.image_set_id
 
     changed = snapshot_doc()
@@ -58,7 +58,10 @@ def test_a_repeat_snapshot_stores_only_what_changed(agent_token, snapshot_doc):
     changed["docker"]["containers"][0]["inspect"]["State"]["Running"] = False
     third = ingest_snapshot(changed, agent_token[0]).snapshot
     assert ContainerRecord.objects.count() == records + 1  # the one container whose row changed
-    assert ContainerSetMember.objects.count() == members + len(changed["docker"]["containers"])
+    assert ContainerSet.objects.count() == sets + 1  # one row, listing every container's record in order
+    listed = ContainerSet.objects.get(pk=third.container_set_id).records
+    assert listed[1:] == ContainerSet.objects.get(pk=first.container_set_id).records[1:] and len(listed) == len(
+        changed["docker"]["containers"])
     assert third.container_set_id != first.container_set_id
     for snapshot, doc in ((first, snapshot_doc()), (second, repeat), (third, changed)):
         assert Snapshot.objects.get(pk=snapshot.pk).canonical == canonical_bytes(doc)
