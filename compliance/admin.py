@@ -63,4 +63,6 @@ class EvaluationAdmin(ReadOnlyAdmin):
     """Evaluations and their results are evidence: browsed here, never added, changed or deleted (nor bulk-deleted)."""
 
     list_display = ["snapshot", "engine_version", "status", "is_current", "started_at", "counts"]
+    list_select_related = ["snapshot", "tally_set"]
+    readonly_fields = ["policy", "counts"]
     list_filter = ["status", "is_current", "engine_version"]

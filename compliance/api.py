@@ -16,7 +16,7 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Evaluation.objects.all()
+    queryset = Evaluation.objects.select_related("policy_content", "tally_set")
     serializer_class = EvaluationSerializer
     filterset_fields = ["snapshot", "status", "engine_version", "is_current"]
     ordering = ["-started_at", "-id"]

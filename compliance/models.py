@@ -10,7 +10,7 @@ from django.utils import timezone
 from common import lookups  # noqa: F401  (registers field__any)
 from compliance.choices import ResultStatus, TargetKind
 from compliance.engine import BENCHMARK
-from compliance.result_ids import ResultIdField
+from compliance.result_ids import GroupIdsField, ResultIdField
 from inventory.choices import EvaluationStatus
 
 # The stopped-container rule, once: a container result counts as stopped unless the container was running.
@@ -59,12 +59,24 @@ class SitePolicy(models.Model):
         return dict(row.data) if row else {}
 
 
+class PolicyContent(models.Model):
+    """The data of a site policy as evaluations applied it, stored once per distinct content (its sha256)."""
+
+    id = models.AutoField(primary_key=True)
+    sha256 = models.CharField(max_length=64, unique=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"policy {self.sha256[:12]}"
+
+
 class ResultSet(models.Model):
     """The results of one evaluation by content: the ordered ids of its ResultGroups (one per target: the host, each
     container, each image). Stored once per distinct content, shared by every evaluation that judged the same."""
 
     sha256 = models.CharField(max_length=64, unique=True)
-    groups = models.JSONField(default=list, help_text="ResultGroup ids, in the order the engine judged the targets.")
+    group_ids = GroupIdsField(null=True, help_text="ResultGroup ids, in the order the engine judged the targets "
+                                                   "(compliance.result_ids.pack_ids).")
 
     def __str__(self) -> str:
         return f"result set {self.sha256[:12]}"
@@ -128,6 +140,7 @@ class TallySet(models.Model):
     same."""
 
     sha256 = models.CharField(max_length=64, unique=True)
+    counts = models.JSONField(null=True, blank=True, help_text="Results per status, over every row.")
 
     def __str__(self) -> str:
         return f"tally set {self.sha256[:12]}"
@@ -154,23 +167,25 @@ class Evaluation(models.Model):
     """One run of the engine over one snapshot. running -> done | failed (the snapshot's evaluation status moves with
     it, through compliance.services.set_evaluation_status); the newest done run of a snapshot is current.
 
-    Its results and tallies are stored by content (result_set, tally_set) and read through Result and ControlTally."""
+    Its results, tallies and policy are stored by content (result_set, tally_set, policy_content) and read through
+    Result, ControlTally and the `policy` and `counts` properties."""
 
     snapshot = models.ForeignKey("inventory.Snapshot", on_delete=models.CASCADE, related_name="evaluations")
     host = models.ForeignKey("inventory.Host", on_delete=models.CASCADE, related_name="+", db_index=False)
     benchmark = models.CharField(max_length=64, default=BENCHMARK)
     engine_version = models.CharField(max_length=32)
-    policy = models.JSONField(default=dict, blank=True, help_text="The policy as it was when the run was made.")
     status = models.CharField(max_length=16, choices=EvaluationStatus.choices, default=EvaluationStatus.RUNNING)
     error = models.TextField(blank=True)
     is_current = models.BooleanField(default=False)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    counts = models.JSONField(default=dict, blank=True, help_text="Results per status.")
     result_set = models.ForeignKey(ResultSet, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                    db_index=False)
     tally_set = models.ForeignKey(TallySet, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                   db_index=False)
+    policy_content = models.ForeignKey(PolicyContent, on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="+", db_index=False,
+                                       help_text="The policy as it was when the run was made (none: an empty policy).")
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -192,6 +207,16 @@ class Evaluation(models.Model):
 
             self.host_id = Snapshot.objects.filter(pk=self.snapshot_id).values_list("host_id", flat=True).first()
         super().save(*args, **kwargs)
+
+    @property
+    def policy(self) -> dict[str, Any]:
+        """The policy data the run applied (stored once by content)."""
+        return dict(self.policy_content.data) if self.policy_content_id else {}
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Results per status: the sums of the run's tallies (kept on its TallySet); empty for a run without results."""
+        return dict(self.tally_set.counts or {}) if self.tally_set_id else {}
 
 
 class Result(models.Model):

@@ -15,6 +15,7 @@ the evaluation's primary key finds.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import models
@@ -110,3 +111,61 @@ class ResultIdField(models.BigIntegerField):
     def get_lookup(self, lookup_name: str) -> Any:
         own = {"exact": IdExact, "in": IdIn, "any": IdAny}.get(lookup_name)
         return own or super().get_lookup(lookup_name)
+
+
+# A result set's group ids, compact (docs/storage.md): on PostgreSQL a bytea, one byte giving the width w (1 to 8) then
+# each id big-endian in w bytes, w the fewest bytes the largest id needs (3 up to 16.7 million groups); the view
+# unfolds it with get_byte. Elsewhere (SQLite) a JSON list as text, which json_each unfolds.
+
+def pack_ids(ids: list[int]) -> bytes:
+    width = max(1, (max(ids, default=0).bit_length() + 7) // 8)
+    if width > 8 or any(i < 0 for i in ids):
+        raise ValueError("group ids are non-negative 64-bit integers")
+    return bytes([width]) + b"".join(i.to_bytes(width, "big") for i in ids)
+
+
+def unpack_ids(packed: bytes) -> list[int]:
+    width = packed[0]
+    return [int.from_bytes(packed[at:at + width], "big") for at in range(1, len(packed), width)]
+
+
+def unpack_ids_sql(column: str, index: str) -> str:
+    """PostgreSQL: the id at 0-based `index` of a packed column (pack_ids), as bigint."""
+    width = f"get_byte({column}, 0)"
+    terms = [f"CASE WHEN {k} < {width} THEN get_byte({column}, 1 + ({index}) * {width} + {k})::bigint "
+             f"<< (8 * ({width} - 1 - {k})) ELSE 0 END" for k in range(8)]
+    return "(" + " | ".join(terms) + ")"
+
+
+def count_ids_sql(column: str) -> str:
+    """PostgreSQL: how many ids a packed column holds."""
+    return f"((length({column}) - 1) / get_byte({column}, 0))"
+
+
+class GroupIdsField(models.Field):
+    """An ordered list of ids, packed on PostgreSQL (pack_ids), a JSON list elsewhere."""
+
+    description = "Ordered ids (packed bytea on PostgreSQL, JSON text elsewhere)"
+
+    def db_type(self, connection: Any) -> str:
+        return "bytea" if connection.vendor == "postgresql" else "text"
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if value is None:
+            return None
+        ids = [int(i) for i in value]
+        if connection.vendor == "postgresql":
+            return pack_ids(ids)
+        return json.dumps(ids, separators=(",", ":"))
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> list[int] | None:
+        if value is None:
+            return None
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return unpack_ids(bytes(value))
+        return [int(i) for i in json.loads(value)]
+
+    def to_python(self, value: Any) -> list[int] | None:
+        if value is None or isinstance(value, list):
+            return value
+        return self.from_db_value(value, None, None)

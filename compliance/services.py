@@ -17,6 +17,7 @@ from compliance.engine import ENGINE_VERSION, CheckResult, Policy, evaluate
 from compliance.models import (
     ControlTally,
     Evaluation,
+    PolicyContent,
     ResultContent,
     ResultGroup,
     ResultList,
@@ -80,10 +81,12 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
     except Exception as exc:
         # A rule that breaks on one snapshot must not hide the snapshot: it shows as failed, with the reason.
         logger.exception("evaluation of snapshot %s failed", snapshot_id)
-        Evaluation.objects.create(
-            snapshot=snapshot, engine_version=ENGINE_VERSION, policy=policy_data, status=EvaluationStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}", started_at=started_at, finished_at=timezone.now(),
-        )
+        with transaction.atomic():
+            Evaluation.objects.create(
+                snapshot=snapshot, engine_version=ENGINE_VERSION, policy_content=policy_content(policy_data),
+                status=EvaluationStatus.FAILED, error=f"{type(exc).__name__}: {exc}", started_at=started_at,
+                finished_at=timezone.now(),
+            )
         if not rejudging:
             set_evaluation_status(snapshot, EvaluationStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return "failed"
@@ -119,16 +122,16 @@ def store_results(
         # Results and tallies read `is_current` from their evaluation: superseding a run is one row's update.
         previous.update(is_current=False)
         result_set, tally_set = _insert_results(findings)
+        # Inserted once, in its final state: no update after (each non-HOT update would add index entries).
         run = Evaluation.objects.create(
             snapshot=snapshot,
             host_id=snapshot.host_id,
             engine_version=ENGINE_VERSION,
-            policy=policy_data,
+            policy_content=policy_content(policy_data),
             status=EvaluationStatus.DONE,
             is_current=True,
             started_at=started_at or timezone.now(),
             finished_at=timezone.now(),
-            counts=dict(Counter(str(f.status) for f in findings)),
             result_set=result_set,
             tally_set=tally_set,
         )
@@ -159,6 +162,14 @@ def _ids_by_sha(model: type[Any], objects: dict[str, Any]) -> tuple[dict[str, in
         for start in range(0, len(missing), 1000):
             found.update(model.objects.filter(sha256__in=missing[start:start + 1000]).values_list("sha256", "id"))
     return found, missing
+
+
+def policy_content(data: dict[str, Any]) -> PolicyContent:
+    """The stored row of this policy data (an empty policy too), created if missing (inside the caller's
+    transaction)."""
+    sha = _sha(data)
+    ids, _ = _ids_by_sha(PolicyContent, {sha: PolicyContent(sha256=sha, data=data)})
+    return PolicyContent(pk=ids[sha], sha256=sha, data=data)
 
 
 def content_key(control: str, status: str, evidence: Any, expected: Any, message: str) -> list[Any]:
@@ -198,10 +209,10 @@ def _insert_results(findings: list[CheckResult]) -> tuple[ResultSet, TallySet]:
         group_shas.append(sha)
         group_objects[sha] = ResultGroup(sha256=sha, target_kind=kind, target_name=name, target_id=target_id,
                                          target_state=state, result_list_id=list_ids[list_sha])
-    group_ids, _ = _ids_by_sha(ResultGroup, group_objects)
-    ordered = [group_ids[sha] for sha in group_shas]
+    group_pks, _ = _ids_by_sha(ResultGroup, group_objects)
+    ordered = [group_pks[sha] for sha in group_shas]
     set_sha = _sha(group_shas)
-    set_ids, _ = _ids_by_sha(ResultSet, {set_sha: ResultSet(sha256=set_sha, groups=ordered)})
+    set_ids, _ = _ids_by_sha(ResultSet, {set_sha: ResultSet(sha256=set_sha, group_ids=ordered)})
 
     counts: dict[tuple[str, bool], Counter[str]] = {}
     for f in findings:
@@ -211,19 +222,24 @@ def _insert_results(findings: list[CheckResult]) -> tuple[ResultSet, TallySet]:
         for (control, stopped), counter in sorted(counts.items())
     ]
     tally_sha = _sha(tallies)
-    tally_ids, new_tallies = _ids_by_sha(TallySet, {tally_sha: TallySet(sha256=tally_sha)})
+    totals: Counter[str] = Counter()
+    for counter in counts.values():
+        totals.update(counter)
+    tally_set = TallySet(sha256=tally_sha, counts=dict(sorted(totals.items())))
+    tally_ids, new_tallies = _ids_by_sha(TallySet, {tally_sha: tally_set})
     if new_tallies:
         TallyRow.objects.bulk_create([
             TallyRow(tally_set_id=tally_ids[tally_sha], control=control, stopped=stopped, position=position, **values)
             for position, (control, stopped, values) in enumerate(tallies)
         ], batch_size=2000, ignore_conflicts=True)
-    return ResultSet(pk=set_ids[set_sha], sha256=set_sha, groups=ordered), TallySet(pk=tally_ids[tally_sha],
-                                                                                     sha256=tally_sha)
+    tally_set.pk = tally_ids[tally_sha]
+    return ResultSet(pk=set_ids[set_sha], sha256=set_sha, group_ids=ordered), tally_set
 
 
 def delete_unreferenced() -> dict[str, int]:
-    """Delete the result and tally sets no evaluation references any more (after snapshots are pruned), then the
-    groups no set lists, the lists no group uses and the contents no row uses. Returns how many of each went."""
+    """Delete the result and tally sets and the policies no evaluation references any more (after snapshots are
+    pruned), then the groups no set lists, the lists no group uses and the contents no row uses. Returns how many of
+    each went."""
     from django.db.models import Exists, OuterRef
 
     deleted: dict[str, int] = {}
@@ -233,8 +249,8 @@ def delete_unreferenced() -> dict[str, int]:
         tallies = TallySet.objects.exclude(Exists(Evaluation.objects.filter(tally_set=OuterRef("pk"))))
         deleted["tally_sets"] = tallies.delete()[1].get("compliance.TallySet", 0)
         used: set[int] = set()
-        for groups in ResultSet.objects.values_list("groups", flat=True).iterator(chunk_size=2000):
-            used.update(groups)
+        for groups in ResultSet.objects.values_list("group_ids", flat=True).iterator(chunk_size=2000):
+            used.update(groups or ())
         unused = list(ResultGroup.objects.exclude(pk__in=used).values_list("pk", flat=True)) if used else \
             list(ResultGroup.objects.values_list("pk", flat=True))
         deleted["result_groups"] = 0
@@ -245,6 +261,8 @@ def delete_unreferenced() -> dict[str, int]:
         deleted["result_lists"] = lists.delete()[1].get("compliance.ResultList", 0)
         contents = ResultContent.objects.exclude(Exists(ResultRow.objects.filter(content_id=OuterRef("pk"))))
         deleted["result_contents"] = contents.delete()[0]
+        policies = PolicyContent.objects.exclude(Exists(Evaluation.objects.filter(policy_content=OuterRef("pk"))))
+        deleted["policy_contents"] = policies.delete()[0]
     return deleted
 
 

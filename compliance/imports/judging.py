@@ -194,10 +194,11 @@ class ImportIndex:
         if not wanted:
             return
         self._images.update(snapshot_images(wanted))
-        policies = Evaluation.objects.filter(snapshot_id__in=wanted, is_current=True).values_list("snapshot_id", "policy")
+        policies = Evaluation.objects.filter(snapshot_id__in=wanted, is_current=True).values_list(
+            "snapshot_id", "policy_content__data")
         for snapshot_id, data in policies:
             try:
-                self._policies[snapshot_id] = Policy.from_dict(data)
+                self._policies[snapshot_id] = Policy.from_dict(data or {})
             except PolicyError:
                 self._policies[snapshot_id] = Policy()
         for snapshot_id in wanted:

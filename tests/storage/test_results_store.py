@@ -16,6 +16,7 @@ from compliance.engine import Policy, evaluate
 from compliance.models import (
     ControlTally,
     Evaluation,
+    PolicyContent,
     Result,
     ResultContent,
     ResultGroup,
@@ -206,5 +207,8 @@ def test_what_no_evaluation_references_is_deleted_and_the_rest_kept(push):
     assert deleted["result_sets"] == 1 and deleted["tally_sets"] == 1 and deleted["result_groups"] == 1
     assert deleted["result_lists"] == 1 and deleted["result_contents"] >= 1
     assert rows(first) == kept
+    PolicyContent.objects.create(sha256="f" * 64, data={"max_unused_images": 1})  # its runs pruned
+    assert delete_unreferenced()["policy_contents"] == 1
+    assert Evaluation.objects.get(snapshot=first).policy == {} and PolicyContent.objects.count() == 1
     assert delete_unreferenced() == {"result_sets": 0, "tally_sets": 0, "result_groups": 0, "result_lists": 0,
-                                     "result_contents": 0}
+                                     "result_contents": 0, "policy_contents": 0}
