@@ -63,7 +63,7 @@ class PolicyContent(models.Model):
     """The data of a site policy as evaluations applied it, stored once per distinct content (its sha256)."""
 
     id = models.AutoField(primary_key=True)
-    sha256 = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64)  # unique: common/hash_unique.py (compliance 0017)
     data = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
@@ -74,7 +74,7 @@ class ResultSet(models.Model):
     """The results of one evaluation by content: the ordered ids of its ResultGroups (one per target: the host, each
     container, each image). Stored once per distinct content, shared by every evaluation that judged the same."""
 
-    sha256 = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64)  # unique: common/hash_unique.py (compliance 0017)
     group_ids = GroupIdsField(null=True, help_text="ResultGroup ids, in the order the engine judged the targets "
                                                    "(compliance.result_ids.pack_ids).")
 
@@ -86,7 +86,7 @@ class ResultList(models.Model):
     """An ordered list of judgements (its ResultRows), shared by every target judged the same: containers cloned from
     one template, or a container redeployed unchanged, add a ResultGroup row and no rows of results."""
 
-    sha256 = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64)  # unique: common/hash_unique.py (compliance 0017)
 
     def __str__(self) -> str:
         return f"result list {self.sha256[:12]}"
@@ -95,7 +95,7 @@ class ResultList(models.Model):
 class ResultGroup(models.Model):
     """One target and its results (a ResultList), shared by every evaluation that judged the same target the same."""
 
-    sha256 = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64)  # unique: common/hash_unique.py (compliance 0017)
     target_kind = models.CharField(max_length=16, choices=TargetKind.choices)
     target_name = models.CharField(max_length=512)
     target_id = models.CharField(max_length=128, blank=True)
@@ -109,7 +109,7 @@ class ResultGroup(models.Model):
 class ResultContent(models.Model):
     """One distinct judgement (control, status, evidence, expected, message), shared by every target judged so."""
 
-    sha256 = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64)  # unique: common/hash_unique.py (compliance 0017)
     control = models.CharField(max_length=16)
     status = models.CharField(max_length=16, choices=ResultStatus.choices)
     evidence = models.JSONField(default=dict, blank=True)
@@ -139,7 +139,7 @@ class TallySet(models.Model):
     """The per-control tallies of one evaluation by content (TallyRows), shared by every evaluation that counted the
     same."""
 
-    sha256 = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64)  # unique: common/hash_unique.py (compliance 0017)
     counts = models.JSONField(null=True, blank=True, help_text="Results per status, over every row.")
 
     def __str__(self) -> str:

@@ -219,7 +219,8 @@ class Snapshot(models.Model):
     # Found by host through the (host, collected_at) indexes below: no index of its own.
     host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="snapshots", db_index=False)
     agent = models.ForeignKey(AgentToken, null=True, on_delete=models.SET_NULL, related_name="snapshots")
-    sha256 = models.CharField(max_length=64, unique=True, help_text="sha256 of the canonical JSON document as stored.")
+    # Unique: a hash exclusion constraint on PostgreSQL, a unique index on SQLite (common/hash_unique.py).
+    sha256 = models.CharField(max_length=64, help_text="sha256 of the canonical JSON document as stored.")
     schema = models.CharField(max_length=64)
     agent_version = models.CharField(max_length=64, blank=True)
     collected_at = models.DateTimeField(db_index=True)

@@ -77,7 +77,7 @@ class RecordIdsField(models.Field):
 class ContainerRecord(models.Model):
     """One container row's content (what pages and filters read), stored once for every snapshot that saw it so."""
 
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(max_length=64)  # unique: common/hash_unique.py (inventory 0010)
     container_id = models.CharField(max_length=128)
     name = models.CharField(max_length=255)
     image = models.CharField(max_length=512, blank=True)
@@ -110,7 +110,7 @@ class ContainerSet(RowSet):
 class ImageRecord(models.Model):
     """One image row's content, stored once."""
 
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(max_length=64)  # unique: common/hash_unique.py (inventory 0010)
     image_id = models.CharField(max_length=128)
     tags = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(null=True, blank=True)
@@ -127,7 +127,7 @@ class ImageSet(RowSet):
 class NetworkRecord(models.Model):
     """One network row's content, stored once."""
 
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(max_length=64)  # unique: common/hash_unique.py (inventory 0010)
     network_id = models.CharField(max_length=128)
     name = models.CharField(max_length=255)
     driver = models.CharField(max_length=64, blank=True)
