@@ -3,15 +3,22 @@
 By default it starts its own gunicorn (4 workers) on DATABASE_URL (PostgreSQL when set) and a fresh agent token;
 pass --server URL --token T to measure a server that is already running.
     python bench/ingest.py [-n 200] [--concurrency 4] [--rate 20] [--containers 200] [--server URL --token T]
+    python bench/ingest.py --in-process [-n 50] [--containers 200]
 
 --concurrency N keeps N requests in flight (closed loop: the most the server sustains); --rate R sends R snapshots a
 second whatever the answers take (open loop: the latency agents see at that load). Set DATABASE_URL and
 CELERY_BROKER_URL as in production, so evaluation is queued rather than run inside the request.
+
+--in-process calls inventory.services.ingest_snapshot in this process (no HTTP, no workers): N first snapshots of N
+hosts (all-new content), then N hourly repeats of one host (its clock and counters changed), and prints the median and
+p95 per snapshot with what store_document (split, compress, store the parts) and store_rows (record and set rows)
+took of it. Use a database of its own: it is migrated here.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import gzip
 import json
 import os
@@ -61,6 +68,19 @@ def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str, str]:
     return proc, url, token
 
 
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user and system) the gunicorn workers of `master` have used so far (Linux /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def post(url: str, token: str, body: bytes) -> tuple[float, int]:
     request = urllib.request.Request(
         f"{url}/api/v1/snapshots/", data=body, method="POST",
@@ -75,6 +95,64 @@ def post(url: str, token: str, body: bytes) -> tuple[float, int]:
     return time.perf_counter() - start, status
 
 
+def in_process(n: int, containers: int) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plimsoll.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from inventory import services
+
+    call_command("migrate", verbosity=0)
+    took: dict[str, list[float]] = {"store_document": [], "store_rows": []}
+
+    def timed(name: str) -> None:
+        inner = getattr(services, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                took[name].append(time.perf_counter() - start)
+
+        setattr(services, name, wrapper)
+
+    for name in took:
+        timed(name)
+    run_id = int(time.time()) % 100000 * 1000
+    firsts = [big_snapshot(containers, run_id + i) for i in range(n + 3)]
+    repeats = []
+    for hour in range(1, n + 1):
+        doc = copy.deepcopy(firsts[-1])
+        doc["agent"]["collected_at"] = f"2026-12-{1 + hour // 24 % 28:02d}T{hour % 24:02d}:00:00Z"
+        info = doc["docker"]["info"]
+        info["SystemTime"] = doc["agent"]["collected_at"]
+        info["NGoroutines"] = info.get("NGoroutines", 0) + hour
+        repeats.append(doc)
+
+    def measure(title: str, docs: list[dict[str, object]]) -> None:
+        for values in took.values():
+            values.clear()
+        totals = []
+        for doc in docs:
+            start = time.perf_counter()
+            services.ingest_snapshot(doc, None)
+            totals.append(time.perf_counter() - start)
+        parts = ", ".join(f"{name} {statistics.median(values) * 1000:.1f}" for name, values in took.items())
+        print(f"  {title:34s} median {statistics.median(totals) * 1000:6.1f} ms, "
+              f"p95 {sorted(totals)[int(len(totals) * 0.95) - 1] * 1000:6.1f} ms (medians: {parts})")
+
+    for doc in firsts[:3]:  # warm-up: imports, connection, caches
+        services.ingest_snapshot(doc, None)
+    print(f"ingest in process: {n} snapshots x {containers} containers each way, "
+          f"database {os.environ.get('DATABASE_URL', 'sqlite (embedded)').split('@')[-1]}")
+    measure("first snapshot of a host (all new)", firsts[3:])
+    measure("hourly repeat (clock, counters)", repeats)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="snapshots to post")
@@ -84,7 +162,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers when the bench starts the server")
     parser.add_argument("--server")
     parser.add_argument("--token")
+    parser.add_argument("--in-process", action="store_true", help="call ingest_snapshot here, no HTTP (see above)")
     args = parser.parse_args()
+    if args.in_process:
+        in_process(args.n, args.containers)
+        return
 
     proc = None
     if args.server:
@@ -100,6 +182,7 @@ def main() -> None:
         with ThreadPoolExecutor(warm) as pool:
             list(pool.map(lambda b: post(url, token, b), bodies[:warm]))
         bodies = bodies[warm - 1 :]
+        cpu = workers_cpu(proc.pid) if proc is not None else 0.0
         start = time.perf_counter()
         if args.rate:
             def paced(item: tuple[int, bytes]) -> tuple[float, int]:
@@ -114,6 +197,7 @@ def main() -> None:
             with ThreadPoolExecutor(args.concurrency) as pool:
                 outcomes = list(pool.map(lambda b: post(url, token, b), bodies[1:]))
         elapsed = time.perf_counter() - start
+        cpu = workers_cpu(proc.pid) - cpu if proc is not None else 0.0
     finally:
         if proc is not None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -131,6 +215,9 @@ def main() -> None:
     print(f"  latency p50    {statistics.median(latencies) * 1000:.1f} ms")
     print(f"  latency p95    {p95 * 1000:.1f} ms")
     print(f"  latency max    {latencies[-1] * 1000:.1f} ms")
+    if proc is not None:
+        # Unlike latency, this does not grow with what else the machine runs (the database's share is not in it).
+        print(f"  server CPU     {cpu / len(outcomes) * 1000:.1f} ms per snapshot (gunicorn workers)")
 
 
 if __name__ == "__main__":

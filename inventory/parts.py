@@ -1,12 +1,12 @@
-"""Snapshot documents stored by content: parts (inspect objects, networks, docker info...) once each, as zlib data or
-deltas against an earlier part of the same place (docs/storage.md)."""
+"""Snapshot documents stored by content: parts (inspect objects, networks, large docker info members...) once each,
+as zlib data or deltas against an earlier part of the same place (docs/storage.md)."""
 
 from __future__ import annotations
 
 import zlib
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 
 from inventory.snapshot_format import assemble, references
 
@@ -30,7 +30,8 @@ STORAGE_LOCK = 0x706C6D73
 
 
 class DocumentPart(models.Model):
-    """A large part of snapshot documents (an inspect object, a network, docker info...), stored once by content.
+    """A large part of snapshot documents (an inspect object, a network, docker info's plugins...), stored once by
+    content.
 
     `sha256` is that of the part's canonical bytes; `data` is its stored form (canonical bytes in which its own large
     parts are references), zlib-compressed. Immutable; removed only by retention once no snapshot refers to it.
@@ -47,7 +48,41 @@ class DocumentPart(models.Model):
 
     @staticmethod
     def pack(stored: bytes) -> bytes:
-        return zlib.compress(stored, 6)
+        # Level 1: a third faster than 6 for about 5% more bytes, paid once per part stored whole; a delta's size
+        # does not depend on it (its base's stored form is the dictionary).
+        return zlib.compress(stored, 1)
+
+    @classmethod
+    def stored(cls, shas: list[str]) -> set[str]:
+        """Which of these parts are stored, in one query (on PostgreSQL one array parameter, not one per part)."""
+        if not shas:
+            return set()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT sha256 FROM {cls._meta.db_table} WHERE sha256 = ANY(%b::text[])", [shas])
+                return {sha for (sha,) in cursor.fetchall()}
+        return set(cls.objects.filter(sha256__in=shas).values_list("sha256", flat=True))
+
+    @classmethod
+    def insert(cls, rows: dict[str, bytes]) -> None:
+        """Store parts (sha256 -> data) in one statement; a part stored already (maybe by a concurrent push) is left
+        as it is: the same content, whole or as a delta.
+
+        On PostgreSQL two binary array parameters, not a bound value per part; in sha256 order, so two pushes storing
+        some of the same new parts wait for each other, never deadlock."""
+        if not rows:
+            return
+        shas = sorted(rows)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {cls._meta.db_table} (sha256, data) "
+                    "SELECT * FROM unnest(%b::text[], %b::bytea[]) ON CONFLICT DO NOTHING",
+                    [shas, [rows[sha] for sha in shas]],
+                )
+            return
+        cls.objects.bulk_create([cls(sha256=sha, data=rows[sha]) for sha in shas], batch_size=500,
+                                ignore_conflicts=True)
 
     @staticmethod
     def pack_delta(stored: bytes, base_sha: str, base: bytes) -> bytes:

@@ -177,20 +177,29 @@ def store_document(
     split = split_document(document, canonical)
     if not split.parts:
         return Snapshot.pack_skeleton(split.skeleton, False)
-    known = set(DocumentPart.objects.filter(sha256__in=list(split.parts)).values_list("sha256", flat=True))
+    known = DocumentPart.stored(list(split.parts))
     new = {sha: stored for sha, stored in split.parts.items() if sha not in known}
-    before = Snapshot.unpack_content(previous) if previous is not None else None
-    skeleton_base = _skeleton_base(previous, before)
-    bases = _keyframes_of({skeleton_base}) if skeleton_base else {}
-    last = before[1:] if before is not None and before[:1] == SKELETON_MARK else None
-    if last is not None and skeleton_base in bases and last == f'"\\u0000{skeleton_base}"'.encode():
-        last = bases[skeleton_base][1]  # the previous snapshot was stored whole: its skeleton is that part
-    wanted = {sha: split.paths[sha] for sha in new if sha in split.paths}
-    near = _parts_at(last, wanted) if last is not None and wanted else {}
-    bases.update(_keyframes_of(set(near.values())))
-    rows: dict[str, bytes] = {}
-    for sha, stored in new.items():
-        rows[sha] = _smaller(DocumentPart.pack(stored), DocumentPart.pack_delta, stored, bases.get(near.get(sha, "")))
+    bases: dict[str, tuple[str, bytes]] = {}
+    near: dict[str, str] = {}
+    skeleton_base = None
+    if previous is not None:
+        # A host's first snapshot has nothing to be a delta of: no lookups.
+        content_base = Snapshot.content_base(previous)
+        forms = DocumentPart.keyframes({content_base}) if content_base else {}
+        before = Snapshot.unpack_content(previous, forms)
+        skeleton_base = _skeleton_base(previous, before)
+        if skeleton_base in forms:
+            bases[skeleton_base] = (skeleton_base, forms[skeleton_base])
+        elif skeleton_base is not None:
+            bases = _keyframes_of({skeleton_base})
+        last = before[1:] if before[:1] == SKELETON_MARK else None
+        if last is not None and skeleton_base in bases and last == f'"\\u0000{skeleton_base}"'.encode():
+            last = bases[skeleton_base][1]  # the previous snapshot was stored whole: its skeleton is that part
+        wanted = {sha: split.paths[sha] for sha in new if sha in split.paths}
+        near = _parts_at(last, wanted) if last is not None and wanted else {}
+        bases.update(_keyframes_of(set(near.values())))
+    rows = {sha: _smaller(DocumentPart.pack(stored), DocumentPart.pack_delta, stored, bases.get(near.get(sha, "")))
+            for sha, stored in new.items()}
     unpacked = SKELETON_MARK + split.skeleton
     content = _smaller(Snapshot.pack(unpacked), Snapshot.pack_delta, unpacked, bases.get(skeleton_base or ""))
     if Snapshot.content_base(content) is None and sha256:
@@ -198,8 +207,7 @@ def store_document(
         # host's next skeletons, and the content a reference to it.
         rows.setdefault(sha256, DocumentPart.pack(split.skeleton))
         content = Snapshot.pack_skeleton(f'"\\u0000{sha256}"'.encode(), True)
-    DocumentPart.objects.bulk_create([DocumentPart(sha256=sha, data=data) for sha, data in rows.items()],
-                                     batch_size=500, ignore_conflicts=True)
+    DocumentPart.insert(rows)
     return content
 
 

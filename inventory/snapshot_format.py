@@ -406,17 +406,25 @@ class _Splitter:
         self.dumps = dumps
         self.parts: dict[str, bytes] = {}  # sha256 of the part's canonical bytes -> its stored form (with references)
         self.paths: dict[str, Path] = {}  # sha256 -> where the part first stands in the document
+        self.full: dict[str, bytes] = {}  # sha256 -> the part's canonical bytes
 
     def part(self, value: Any, path: Path, inner: Callable[[Any, Path], Any] | None = None) -> Any:
         """A reference to `value` stored as a part (its children made parts first by `inner`), or `value` if small."""
         if not isinstance(value, (dict, list)):
             return value
-        full = self.dumps(value)
+        if inner is None:
+            stored = full = self.dumps(value)
+        else:
+            # Children first: the part's canonical bytes are its stored form with their bytes spliced in, so a large
+            # list of parts (the containers) is not serialised twice.
+            stored = self.dumps(inner(value, path))
+            full = splice(stored, self.full.__getitem__)
         if len(full) < MIN_PART_BYTES:
             return value
         sha = _sha(full)
         if sha not in self.parts:
-            self.parts[sha] = self.dumps(inner(value, path)) if inner is not None else full
+            self.parts[sha] = stored
+            self.full[sha] = full
             self.paths[sha] = path
         return _REF_PREFIX + sha
 
@@ -447,8 +455,9 @@ class _Splitter:
             for key, value in docker.items():
                 path = ("docker", key)
                 if key == "info":
-                    # The daemon's counters and clock change at every collection; its large members seldom do.
-                    parted[key] = self.part(value, path, self.children)
+                    # Inline: the daemon's counters and clock change at every collection, and the skeleton is stored
+                    # as a delta against the host's earlier one; its large members seldom change and are parts.
+                    parted[key] = self.children(value, path)
                 elif key == "containers" and isinstance(value, list):
                     parted[key] = self.part(value, path, self.containers)
                 elif key in ("images", "networks") and isinstance(value, list):
@@ -467,21 +476,24 @@ class SplitDocument:
 
 
 def split_document(document: Any, canonical: bytes) -> SplitDocument:
-    """The skeleton and parts that reassemble to `canonical` (the canonical bytes of `document`), byte for byte."""
-    dumps = _orjson_dumps
-    if _orjson_dumps_or_none(document) != canonical:
-        dumps = _stdlib_dumps  # the document needed the standard library (integers past 64 bits): so do its parts
-    splitter = _Splitter(dumps)
+    """The skeleton and parts that reassemble to `canonical` (the canonical bytes of `document`), byte for byte.
+
+    Parts serialise as the whole document did: orjson, or the standard library when orjson refuses (integers past
+    64 bits) or its bytes do not reassemble to `canonical`."""
     if not isinstance(document, dict):
         return SplitDocument(canonical, {})
-    try:
-        skeleton = dumps(splitter.skeleton(document))
-    except (RecursionError, ValueError, TypeError):
-        return SplitDocument(canonical, {})
-    split = SplitDocument(skeleton, splitter.parts, splitter.paths)
-    if assemble(split.skeleton, split.parts.__getitem__) != canonical:
-        return SplitDocument(canonical, {})
-    return split
+    for dumps in (_orjson_dumps, _stdlib_dumps):
+        splitter = _Splitter(dumps)
+        try:
+            skeleton = dumps(splitter.skeleton(document))
+        except (orjson.JSONEncodeError, RecursionError, ValueError, TypeError, KeyError):
+            continue
+        split = SplitDocument(skeleton, splitter.parts, splitter.paths)
+        # Each part's canonical bytes (`full`, what its sha256 is of) are its stored form with its own parts' bytes
+        # spliced in, by construction: the check is that the skeleton with them is the document, byte for byte.
+        if assemble(split.skeleton, split.parts.__getitem__, splitter.full) == canonical:
+            return split
+    return SplitDocument(canonical, {})
 
 
 def part_at(stored: bytes, path: Path) -> tuple[str | None, Path]:
@@ -537,10 +549,3 @@ def _orjson_dumps(value: Any) -> bytes:
 
 def _stdlib_dumps(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _orjson_dumps_or_none(value: Any) -> bytes | None:
-    try:
-        return _orjson_dumps(value)
-    except (orjson.JSONEncodeError, TypeError):
-        return None

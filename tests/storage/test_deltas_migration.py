@@ -48,6 +48,7 @@ def test_it_stores_deltas_whole_and_restores_the_like_indexes_backwards(agent_to
         doc = snapshot_doc()
         doc["agent"]["collected_at"] = f"2026-12-01T{8 + hour:02d}:00:00Z"
         doc["docker"]["info"]["SystemTime"] = f"2026-12-01T{8 + hour:02d}:00:00Z"
+        doc["docker"]["containers"][0]["inspect"]["State"]["Pid"] = 1000 + hour  # a part stored as a delta
         docs[ingest_snapshot(doc, agent_token[0]).snapshot.pk] = canonical_bytes(doc)
     assert like_indexes() == 0
     assert any(DocumentPart.base_of(d) for d in DocumentPart.objects.values_list("data", flat=True))
