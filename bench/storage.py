@@ -83,6 +83,20 @@ def vacuum() -> None:
             cursor.execute(f'VACUUM "{table}"')
 
 
+def autovacuum() -> None:
+    """VACUUM the tables whose dead rows pass autovacuum's default threshold (autovacuum_vacuum_threshold 50 plus
+    autovacuum_vacuum_scale_factor 0.2 of the rows), as the autovacuum launcher would."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+            WHERE (s.relname LIKE 'inventory\\_%%' OR s.relname LIKE 'compliance\\_%%')
+              AND s.n_dead_tup > 50 + 0.2 * GREATEST(c.reltuples, 0)""")
+        for (table,) in cursor.fetchall():
+            cursor.execute(f'VACUUM "{table}"')
+
+
 def redeploy(item: dict[str, Any], serial: int) -> None:
     """A container replaced by a new one of the same name: new id, creation time and one more environment value."""
     inspect = item["inspect"]
@@ -122,9 +136,11 @@ def main() -> None:
     parser.add_argument("--change", type=float, default=0.02, help="share of containers redeployed per repeat")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--relations", action="store_true", help="also print each heap, TOAST and index apart")
-    parser.add_argument("--vacuum-every", type=int, default=0, metavar="HOURS",
-                        help="VACUUM every HOURS rounds of repeats, as autovacuum does in production (0: only "
-                        "before and after each phase, as on a server with autovacuum off)")
+    parser.add_argument("--vacuum", choices=["auto", "hourly", "off"], default="auto",
+                        help="during the repeats: 'auto' vacuums a table once its dead rows pass PostgreSQL's "
+                        "default autovacuum threshold (50 + 20%% of its rows), checked after each hour's pushes, as "
+                        "autovacuum does in production (it is off on this machine); 'hourly' vacuums every table "
+                        "after each hour; 'off' only between phases")
     args = parser.parse_args()
 
     django.setup()
@@ -187,8 +203,10 @@ def main() -> None:
         for doc in docs:
             tick(doc, hour)
             repeat_times.append(push(doc))
-        if args.vacuum_every and hour % args.vacuum_every == 0:
+        if args.vacuum == "hourly":
             vacuum()
+        elif args.vacuum == "auto":
+            autovacuum()
     vacuum()
     sizes2, relations2 = table_sizes(), relation_sizes()
 
@@ -196,8 +214,7 @@ def main() -> None:
     first = {n: sizes1.get(n, 0) - sizes0.get(n, 0) for n in names}
     repeat = {n: sizes2.get(n, 0) - sizes1.get(n, 0) for n in names}
     print(f"{args.hosts} hosts x {args.containers} containers, 1 first + {args.repeats} repeats each, "
-          f"{args.change:.0%} of containers redeployed per repeat ({serial} in all); VACUUM "
-          + (f"every {args.vacuum_every} hours" if args.vacuum_every else "only between phases"))
+          f"{args.change:.0%} of containers redeployed per repeat ({serial} in all); vacuum during repeats: {args.vacuum}")
     first_total = show("first snapshot", first, args.hosts)
     repeat_total = show("repeat snapshot", repeat, args.hosts * args.repeats)
     per_first, per_repeat_bytes = first_total / args.hosts, repeat_total / (args.hosts * args.repeats)
