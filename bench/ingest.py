@@ -27,6 +27,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -79,6 +80,23 @@ def workers_cpu(master: int) -> float:
         if int(fields[1]) == master:  # ppid
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+class Autoanalyze(threading.Thread):
+    """ANALYZE the database every few seconds while the bench runs, as autovacuum's autoanalyze keeps a production
+    server's statistics fresh as its tables grow (autovacuum is off on these machines: without statistics the planner
+    reads a table that grew from empty by sequential scans)."""
+
+    def __init__(self, url: str, every: float = 2.0) -> None:
+        super().__init__(daemon=True)
+        self.url, self.every, self.done = url, every, threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.done.wait(self.every):
+                conn.execute("ANALYZE")
 
 
 def post(url: str, token: str, body: bytes) -> tuple[float, int]:
@@ -163,12 +181,14 @@ def main() -> None:
     parser.add_argument("--server")
     parser.add_argument("--token")
     parser.add_argument("--in-process", action="store_true", help="call ingest_snapshot here, no HTTP (see above)")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="do not ANALYZE every 2 s (as autovacuum would) while posting to PostgreSQL")
     args = parser.parse_args()
     if args.in_process:
         in_process(args.n, args.containers)
         return
 
-    proc = None
+    proc = analyze = None
     if args.server:
         url, token = args.server.rstrip("/"), args.token
     else:
@@ -182,6 +202,10 @@ def main() -> None:
         with ThreadPoolExecutor(warm) as pool:
             list(pool.map(lambda b: post(url, token, b), bodies[:warm]))
         bodies = bodies[warm - 1 :]
+        database = os.environ.get("DATABASE_URL", "")
+        analyze = Autoanalyze(database) if database.startswith("postgres") and not args.no_analyze else None
+        if analyze is not None:
+            analyze.start()
         cpu = workers_cpu(proc.pid) if proc is not None else 0.0
         start = time.perf_counter()
         if args.rate:
@@ -199,6 +223,8 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         cpu = workers_cpu(proc.pid) - cpu if proc is not None else 0.0
     finally:
+        if analyze is not None:
+            analyze.done.set()
         if proc is not None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
