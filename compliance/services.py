@@ -30,6 +30,7 @@ from compliance.models import (
 )
 from compliance.result_ids import MAX_GROUPS, MAX_POSITION
 from inventory.choices import EvaluationStatus
+from inventory.compaction import compact_snapshot
 from inventory.models import Snapshot
 
 logger = logging.getLogger(__name__)
@@ -39,12 +40,19 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
 
 
+def status_fields(status: str, error: str = "") -> dict[str, Any]:
+    """The snapshot fields an evaluation status moves: queued (at ingest) -> running -> done | failed."""
+    finished = status in (EvaluationStatus.DONE, EvaluationStatus.FAILED)
+    return {"evaluation_status": status, "evaluation_error": error[:2000],
+            "evaluated_at": timezone.now() if finished else None}
+
+
 def set_evaluation_status(snapshot: Snapshot, status: str, error: str = "") -> None:
-    """The one place a snapshot's evaluation status moves: queued (at ingest) -> running -> done | failed."""
-    snapshot.evaluation_status = status
-    snapshot.evaluation_error = error[:2000]
-    snapshot.evaluated_at = timezone.now() if status in (EvaluationStatus.DONE, EvaluationStatus.FAILED) else None
-    snapshot.save(update_fields=["evaluation_status", "evaluation_error", "evaluated_at"])
+    """The one place a snapshot's evaluation status moves (and compact_snapshot, which writes status_fields)."""
+    fields = status_fields(status, error)
+    for name, value in fields.items():
+        setattr(snapshot, name, value)
+    snapshot.save(update_fields=list(fields))
 
 
 def enqueue_evaluation(snapshot_id: int) -> None:
@@ -72,12 +80,20 @@ def evaluate_snapshot(snapshot_id: int, force: bool = False) -> str:
     # A snapshot already judged keeps standing on its current results while it is judged again (a new engine or
     # policy): posture never falls back to an older snapshot meanwhile, and a failed re-run leaves those results.
     rejudging = snapshot.evaluation_status == EvaluationStatus.DONE and snapshot.evaluations.filter(is_current=True).exists()
-    if not rejudging:
-        set_evaluation_status(snapshot, EvaluationStatus.RUNNING)
     started_at = timezone.now()  # the run's duration (the metrics histogram) counts judging and storing
+    document = snapshot.document  # before it is stored by content: the whole document reads fastest
+    # Ingest stored the document whole; it is stored by content here, in the UPDATE that marks the run.
+    try:
+        compact_snapshot(snapshot, document, **({} if rejudging else status_fields(EvaluationStatus.RUNNING)))
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        logger.exception("storing snapshot %s by content failed; it stays whole", snapshot_id)
+        if not rejudging:
+            set_evaluation_status(snapshot, EvaluationStatus.RUNNING)
     policy_data = SitePolicy.current_data()
     try:
-        findings = evaluate(snapshot.document, Policy.from_dict(policy_data))
+        findings = evaluate(document, Policy.from_dict(policy_data))
     except Exception as exc:
         # A rule that breaks on one snapshot must not hide the snapshot: it shows as failed, with the reason.
         logger.exception("evaluation of snapshot %s failed", snapshot_id)

@@ -289,13 +289,9 @@ def store_rows(document: dict[str, Any], previous: dict[str, Any] | None = None)
 
 
 def previous_snapshot(host: Host) -> dict[str, Any]:
-    """What the host's next snapshot is stored against: its last snapshot's content (in ingest order) and sets."""
-    fields = ["content", *(f"{kind}_set_id" for kind in KINDS), *(f"{kind}_set__records" for kind in KINDS)]
-    row = Snapshot.objects.filter(host=host).order_by("-id").values(*fields).first()
-    if row is None:
-        return {}
-    row["content"] = bytes(row["content"])
-    return row
+    """The sets of the host's last snapshot (in ingest order), which its next snapshot reuses if nothing changed."""
+    fields = [*(f"{kind}_set_id" for kind in KINDS), *(f"{kind}_set__records" for kind in KINDS)]
+    return Snapshot.objects.filter(host=host).order_by("-id").values(*fields).first() or {}
 
 
 def chain_head(host: Host) -> str:
@@ -411,7 +407,8 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
             agent_version=document["agent"]["version"][:64],
             collected_at=parse_rfc3339(document["agent"]["collected_at"], "agent.collected_at"),
             size_bytes=len(canonical),
-            content=store_document(document, canonical, sha256, previous.get("content")),
+            # Whole for now: the evaluation task stores it by content (inventory.compaction), off the agent's wait.
+            content=Snapshot.pack(canonical),
             container_count=len(containers),
             running_count=sum(1 for c in containers if (c["inspect"].get("State") or {}).get("Running")),
             image_count=len(docker.get("images") or []),

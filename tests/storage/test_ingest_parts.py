@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from inventory.models import DocumentPart, Snapshot
-from inventory.services import ingest_snapshot
 from inventory.snapshot_format import canonical_bytes, split_document
+from tests.storage.stored import ingest_and_store
 
 pytestmark = pytest.mark.django_db
 
@@ -48,11 +48,11 @@ def _check(snapshot: Snapshot, doc: dict) -> None:
 
 def test_it_adds_no_document_part_for_a_repeat_with_only_times_and_counters_changed(agent_token, snapshot_doc):
     first_doc = _docker_info(snapshot_doc())
-    first = ingest_snapshot(copy.deepcopy(first_doc), agent_token[0]).snapshot
+    first = ingest_and_store(copy.deepcopy(first_doc), agent_token[0]).snapshot
     parts = DocumentPart.objects.count()
     for hour in range(1, 4):
         doc = _tick(first_doc, hour)
-        snapshot = ingest_snapshot(copy.deepcopy(doc), agent_token[0]).snapshot
+        snapshot = ingest_and_store(copy.deepcopy(doc), agent_token[0]).snapshot
         assert DocumentPart.objects.count() == parts
         # The changed clock and counters are in the skeleton, a small delta against the host's first one.
         assert Snapshot.content_base(snapshot.content) == first.sha256 and len(snapshot.content) < 300
@@ -84,7 +84,7 @@ def test_a_snapshot_stored_with_docker_info_as_a_part_reads_back_and_is_a_base(a
     first_doc = _tick(_docker_info(snapshot_doc()), 0)
     skeleton, parts = _old_layout(first_doc)
     DocumentPart.insert({sha: DocumentPart.pack(stored) for sha, stored in parts.items()})
-    old = ingest_snapshot(copy.deepcopy(first_doc), agent_token[0]).snapshot
+    old = ingest_and_store(copy.deepcopy(first_doc), agent_token[0]).snapshot
     Snapshot.objects.filter(pk=old.pk).update(content=Snapshot.pack_skeleton(skeleton, True))
     _check(old, first_doc)
 
@@ -92,7 +92,7 @@ def test_a_snapshot_stored_with_docker_info_as_a_part_reads_back_and_is_a_base(a
     doc = _tick(first_doc, 1)
     doc["docker"]["info"]["Plugins"]["Volume"].append("vieux/sshfs:latest")
     before = set(DocumentPart.objects.values_list("sha256", flat=True))
-    snapshot = ingest_snapshot(copy.deepcopy(doc), agent_token[0]).snapshot
+    snapshot = ingest_and_store(copy.deepcopy(doc), agent_token[0]).snapshot
     new = dict(DocumentPart.objects.exclude(sha256__in=before).values_list("sha256", "data"))
     plugins = hashlib.sha256(canonical_bytes(doc["docker"]["info"]["Plugins"])).hexdigest()
     assert plugins in new and DocumentPart.base_of(new[plugins]) in before  # a delta of the old Plugins part

@@ -19,9 +19,9 @@ from inventory.models import (
     Network,
     Snapshot,
 )
-from inventory.services import ingest_snapshot
 from inventory.snapshot_format import canonical_bytes, split_document
 from tests.conftest import sample_snapshots
+from tests.storage.stored import ingest_and_store
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("path", sample_snapshots(), ids=lambda p: p.name)
 def test_it_reproduces_each_real_sample_byte_for_byte(path, agent_token):
     document = json.loads(path.read_text())
-    snapshot = ingest_snapshot(document, agent_token[0]).snapshot
+    snapshot = ingest_and_store(document, agent_token[0]).snapshot
     stored = Snapshot.objects.get(pk=snapshot.pk)
     expected = canonical_bytes(json.loads(path.read_text()) | {"docker": document["docker"]})
     assert stored.canonical == expected
@@ -39,14 +39,14 @@ def test_it_reproduces_each_real_sample_byte_for_byte(path, agent_token):
 
 
 def test_a_repeat_snapshot_stores_only_what_changed(agent_token, snapshot_doc):
-    first = ingest_snapshot(snapshot_doc(), agent_token[0]).snapshot
+    first = ingest_and_store(snapshot_doc(), agent_token[0]).snapshot
     parts, records = DocumentPart.objects.count(), ContainerRecord.objects.count()
     sets = ContainerSet.objects.count()
 
     repeat = snapshot_doc()
     repeat["agent"]["collected_at"] = "2026-12-01T09:00:00Z"
     repeat["docker"]["info"]["SystemTime"] = "2026-12-01T09:00:00.123456789Z"
-    second = ingest_snapshot(repeat, agent_token[0]).snapshot
+    second = ingest_and_store(repeat, agent_token[0]).snapshot
     # No part at all (docker.info is inline in the skeleton, a delta): same containers, same rows, same sets.
     assert DocumentPart.objects.count() == parts
     assert (ContainerRecord.objects.count(), ContainerSet.objects.count()) == (records, sets)
@@ -56,7 +56,7 @@ def test_a_repeat_snapshot_stores_only_what_changed(agent_token, snapshot_doc):
     changed["agent"]["collected_at"] = "2026-12-01T10:00:00Z"
     changed["docker"]["containers"][0]["inspect"]["State"]["Status"] = "exited"
     changed["docker"]["containers"][0]["inspect"]["State"]["Running"] = False
-    third = ingest_snapshot(changed, agent_token[0]).snapshot
+    third = ingest_and_store(changed, agent_token[0]).snapshot
     assert ContainerRecord.objects.count() == records + 1  # the one container whose row changed
     assert ContainerSet.objects.count() == sets + 1  # one row, listing every container's record in order
     listed = ContainerSet.objects.get(pk=third.container_set_id).records
@@ -69,7 +69,7 @@ def test_a_repeat_snapshot_stores_only_what_changed(agent_token, snapshot_doc):
 
 def test_the_read_models_list_each_snapshots_rows_as_before(agent_token, snapshot_doc):
     doc = snapshot_doc()
-    snapshot = ingest_snapshot(doc, agent_token[0]).snapshot
+    snapshot = ingest_and_store(doc, agent_token[0]).snapshot
     containers = list(Container.objects.filter(snapshot=snapshot).order_by("position"))
     assert [c.container_id for c in containers] == [c["inspect"]["Id"] for c in doc["docker"]["containers"]]
     assert all(c.host_id == snapshot.host_id for c in containers)
@@ -88,7 +88,7 @@ def test_the_read_models_list_each_snapshots_rows_as_before(agent_token, snapsho
 
 
 def test_an_altered_part_or_skeleton_fails_verification(agent_token, snapshot_doc):
-    snapshot = ingest_snapshot(snapshot_doc(), agent_token[0]).snapshot
+    snapshot = ingest_and_store(snapshot_doc(), agent_token[0]).snapshot
     part = DocumentPart.objects.filter(sha256__in=_references(snapshot)).first()
     stored = DocumentPart.unpack(part.data)
     DocumentPart.objects.filter(pk=part.pk).update(data=DocumentPart.pack(stored[:-1] + b" " + stored[-1:]))
@@ -160,13 +160,13 @@ def test_split_documents_reassemble_byte_for_byte(document):
 def test_generated_snapshots_stored_and_read_back_byte_for_byte(db, document):
     canonical = canonical_bytes(document)
     sha = hashlib.sha256(canonical).hexdigest()
-    snapshot = Snapshot.objects.filter(sha256=sha).first() or ingest_snapshot(document, None).snapshot
+    snapshot = Snapshot.objects.filter(sha256=sha).first() or ingest_and_store(document, None).snapshot
     stored = Snapshot.objects.get(pk=snapshot.pk)
     assert stored.canonical == canonical and stored.verify()
 
 
 def test_a_repeat_stores_its_changed_parts_and_skeleton_as_small_deltas(agent_token, snapshot_doc):
-    first = ingest_snapshot(snapshot_doc(), agent_token[0]).snapshot
+    first = ingest_and_store(snapshot_doc(), agent_token[0]).snapshot
     assert Snapshot.content_base(first.content) is None  # a host's first skeleton is stored whole, as a part
     assert DocumentPart.objects.filter(sha256=first.sha256).exists()
     before = set(DocumentPart.objects.values_list("sha256", flat=True))
@@ -176,7 +176,7 @@ def test_a_repeat_stores_its_changed_parts_and_skeleton_as_small_deltas(agent_to
         doc["agent"]["collected_at"] = f"2026-12-01T{8 + hour:02d}:00:00Z"
         doc["docker"]["info"]["SystemTime"] = f"2026-12-01T{8 + hour:02d}:00:00.123456789Z"
         doc["docker"]["containers"][0]["inspect"]["State"]["Pid"] = 1000 + hour
-        docs.append((ingest_snapshot(doc, agent_token[0]).snapshot, doc))
+        docs.append((ingest_and_store(doc, agent_token[0]).snapshot, doc))
     new = DocumentPart.objects.exclude(sha256__in=before).values_list("sha256", "data")
     assert new and all(DocumentPart.base_of(data) in before for _, data in new)  # deltas, each against a whole part
     assert all(len(data) < 300 for _, data in new)

@@ -23,8 +23,9 @@ from compliance.reports.signing import sign_pdf
 from compliance.verification import run_verification, verify_evidence
 from inventory.choices import EvaluationStatus
 from inventory.models import DocumentPart, PrunedSnapshot, Snapshot
-from inventory.services import ingest_snapshot, prune_snapshots
+from inventory.services import prune_snapshots
 from inventory.snapshot_format import references
+from tests.storage.stored import ingest_and_store
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def chain(agent_token, snapshot_doc) -> list[Snapshot]:
     for day in ("2026-01-01", "2026-06-01", "2026-11-30"):
         doc = snapshot_doc()
         doc["agent"]["collected_at"] = f"{day}T00:00:00Z"
-        snapshots.append(ingest_snapshot(doc, agent_token[0]).snapshot)
+        snapshots.append(ingest_and_store(doc, agent_token[0]).snapshot)
     Snapshot.objects.update(evaluation_status=EvaluationStatus.DONE)
     return snapshots
 
@@ -53,7 +54,7 @@ def test_it_chains_each_hosts_snapshots_in_ingest_order(chain, agent_token, snap
     assert (first.previous_sha256, second.previous_sha256, third.previous_sha256) == ("", first.sha256, second.sha256)
     # Another host starts its own chain.
     other = snapshot_doc(1)
-    assert ingest_snapshot(other, agent_token[0]).snapshot.previous_sha256 == ""
+    assert ingest_and_store(other, agent_token[0]).snapshot.previous_sha256 == ""
 
 
 def test_it_verifies_intact_evidence_and_records_the_outcome(chain, tmp_path, alice):
@@ -82,7 +83,7 @@ def test_it_reports_stored_bytes_that_no_longer_decompress_and_goes_on(chain, wh
     doc = snapshot_doc()
     doc["agent"]["collected_at"] = "2026-12-01T00:00:00Z"
     doc["docker"]["containers"][0]["inspect"]["Config"]["Labels"] = {"changed": "yes"}  # stored as a delta
-    ingest_snapshot(doc, agent_token[0])
+    ingest_and_store(doc, agent_token[0])
     rows = DocumentPart.objects.values_list("sha256", "data")
     sha, data = next((s, bytes(d)) for s, d in rows if (DocumentPart.base_of(d) is None) == whole)
     damaged = data[:12] + bytes(b ^ 0xFF for b in data[12:20]) + data[20:]
@@ -125,7 +126,7 @@ def test_pruning_keeps_the_chain_verifiable_and_sweeps_unreferenced_parts(chain,
     doc = snapshot_doc()
     doc["agent"]["collected_at"] = "2026-01-02T00:00:00Z"
     doc["docker"]["containers"][0]["inspect"]["Path"] = "/only-in-an-old-snapshot"
-    lone = ingest_snapshot(doc, agent_token[0]).snapshot
+    lone = ingest_and_store(doc, agent_token[0]).snapshot
     only_there = set(references(DocumentPart.unpack(_part_of(lone, "containers"))))
     before = DocumentPart.objects.count()
     assert prune_snapshots(now=datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)) == 3
@@ -141,7 +142,7 @@ def test_pruning_keeps_the_chain_verifiable_and_sweeps_unreferenced_parts(chain,
     # The next snapshot chains to the last one ingested, pruned or not.
     nxt = snapshot_doc()
     nxt["agent"]["collected_at"] = "2026-12-01T00:00:00Z"
-    assert ingest_snapshot(nxt, agent_token[0]).snapshot.previous_sha256 == lone.sha256
+    assert ingest_and_store(nxt, agent_token[0]).snapshot.previous_sha256 == lone.sha256
     assert verify_evidence().ok
 
 
