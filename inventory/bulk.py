@@ -54,6 +54,56 @@ def store_parts(part_model: type[models.Model], parts: dict[str, bytes], pack: A
     part_model.objects.bulk_create(missing, batch_size=500, ignore_conflicts=True)
 
 
+def ids_by_digest(record_model: type[models.Model], digests: list[str]) -> dict[str, int]:
+    """digest -> id of the stored records among these, in one query (on PostgreSQL one array parameter: a query
+    with a placeholder per digest costs more to build than to run)."""
+    if not digests:
+        return {}
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(record_model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT digest, id FROM {table} WHERE digest = ANY(%s::text[])", [digests])
+            return dict(cursor.fetchall())
+    return dict(record_model.objects.filter(digest__in=digests).values_list("digest", "pk"))
+
+
+def insert_records(record_model: type[models.Model], rows: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Insert records (digest -> field values) in one statement; returns digest -> id of those inserted here (on
+    PostgreSQL). A record another push is storing right now is the same content, and whichever lands first serves
+    both (ON CONFLICT DO NOTHING).
+
+    On PostgreSQL one array parameter per column (`INSERT ... SELECT * FROM unnest(...)`), in digest order so two
+    pushes never deadlock: building a model instance per row costs more than the database's own work."""
+    if not rows:
+        return {}
+    digests = sorted(rows)
+    if connection.vendor != "postgresql":
+        record_model.objects.bulk_create([record_model(digest=d, **rows[d]) for d in digests], batch_size=500,
+                                         ignore_conflicts=True)
+        return {}
+    fields = [f for f in record_model._meta.concrete_fields if not f.primary_key]
+    columns, params, arrays = [], [], []
+    for field in fields:
+        if field.attname == "digest":
+            values: list[Any] = digests
+        else:
+            values = [rows[d][field.attname] for d in digests]
+        if isinstance(field, models.JSONField):
+            values, cast = [_json(v) for v in values], "text[]::jsonb[]"
+        else:
+            cast = f"{field.db_type(connection)}[]"
+        columns.append(connection.ops.quote_name(field.column))
+        params.append(values)
+        arrays.append(f"%s::{cast}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(record_model._meta.db_table)} ({', '.join(columns)}) "
+            f"SELECT * FROM unnest({', '.join(arrays)}) ON CONFLICT DO NOTHING RETURNING digest, id",
+            params,
+        )
+        return dict(cursor.fetchall())
+
+
 def store_set(
     record_model: type[models.Model], set_model: type[models.Model], rows: list[dict[str, Any]], digest: Any,
     previous: tuple[int | None, list[int] | None] = (None, None),
@@ -65,12 +115,11 @@ def store_set(
     """
     digests = [digest(row) for row in rows]
     wanted = dict(zip(digests, rows, strict=True))
-    records = dict(record_model.objects.filter(digest__in=list(wanted)).values_list("digest", "pk")) if wanted else {}
+    records = ids_by_digest(record_model, list(wanted))
     if len(records) < len(wanted):
-        new = [record_model(digest=d, **row) for d, row in wanted.items() if d not in records]
-        # A record another push is storing right now is the same content: whichever lands first serves both.
-        record_model.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
-        records = dict(record_model.objects.filter(digest__in=list(wanted)).values_list("digest", "pk"))
+        records.update(insert_records(record_model, {d: row for d, row in wanted.items() if d not in records}))
+        if len(records) < len(wanted):  # stored meanwhile by a concurrent push (or not returned: SQLite)
+            records = ids_by_digest(record_model, list(wanted))
     ids = [records[d] for d in digests]
     set_id, listed = previous
     if set_id is not None and listed == ids:
