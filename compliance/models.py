@@ -10,8 +10,9 @@ from django.utils import timezone
 from common import lookups  # noqa: F401  (registers field__any)
 from compliance.choices import ResultStatus, TargetKind
 from compliance.engine import BENCHMARK
-from compliance.result_ids import GroupIdsField, ResultIdField
+from compliance.result_ids import ResultIdField
 from inventory.choices import EvaluationStatus
+from inventory.rowsets import RecordIdsField
 
 # The stopped-container rule, once: a container result counts as stopped unless the container was running.
 STOPPED = models.Q(target_kind=TargetKind.CONTAINER) & ~models.Q(target_state="running")
@@ -75,8 +76,8 @@ class ResultSet(models.Model):
     container, each image). Stored once per distinct content, shared by every evaluation that judged the same."""
 
     sha256 = models.CharField(max_length=64)  # unique: common/hash_unique.py (compliance 0017)
-    group_ids = GroupIdsField(null=True, help_text="ResultGroup ids, in the order the engine judged the targets "
-                                                   "(compliance.result_ids.pack_ids).")
+    # bigint[] on PostgreSQL (the result view unnests it and looks each group up by its key), JSON on SQLite.
+    group_ids = RecordIdsField(null=True, help_text="ResultGroup ids, in the order the engine judged the targets.")
 
     def __str__(self) -> str:
         return f"result set {self.sha256[:12]}"
