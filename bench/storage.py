@@ -84,15 +84,20 @@ def vacuum() -> None:
 
 
 def autovacuum() -> None:
-    """VACUUM the tables whose dead rows pass autovacuum's default threshold (autovacuum_vacuum_threshold 50 plus
-    autovacuum_vacuum_scale_factor 0.2 of the rows), as the autovacuum launcher would."""
+    """VACUUM the tables whose dead rows, or whose TOAST table's dead rows, pass autovacuum's default threshold
+    (autovacuum_vacuum_threshold 50 plus autovacuum_vacuum_scale_factor 0.2 of the rows), as the autovacuum launcher
+    would: it visits a TOAST table on its own counts (a whole document stored at ingest and replaced by its skeleton
+    when judged leaves dead TOAST chunks in a TOAST table that holds almost nothing live)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("""
-            SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-            WHERE (s.relname LIKE 'inventory\\_%%' OR s.relname LIKE 'compliance\\_%%')
-              AND s.n_dead_tup > 50 + 0.2 * GREATEST(c.reltuples, 0)""")
+            SELECT DISTINCT c.relname FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+            JOIN pg_stat_all_tables s ON s.relid IN (c.oid, c.reltoastrelid)
+            JOIN pg_class r ON r.oid = s.relid
+            WHERE c.relkind = 'r' AND (c.relname LIKE 'inventory\\_%%' OR c.relname LIKE 'compliance\\_%%')
+              AND s.n_dead_tup > 50 + 0.2 * GREATEST(r.reltuples, 0)""")
         for (table,) in cursor.fetchall():
             cursor.execute(f'VACUUM "{table}"')
 
