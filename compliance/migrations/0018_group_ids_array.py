@@ -1,8 +1,11 @@
 """Issue 13: a result set's group ids as a native `bigint[]` on PostgreSQL (0014-0016 packed them in a bytea).
 
-The view joined each result group on an expression of `get_byte` calls, which the planner cannot look up by the
-group's primary key: it hashed every result group instead (the drill-down's result query at 2,000 hosts: 10 ms with
-0013's jsonb, 27 ms with the bytea, 10 ms with the array). `unnest ... WITH ORDINALITY` gives it the id to look up.
+The view joined each result group on an expression of `get_byte` over `generate_series`, whose estimate of 1,000
+ids a set led the planner to hash every result group for a page of 100 rows. The array is unfolded through
+`jsonb_array_elements_text(to_jsonb(...))`, whose estimate (100) gives the plans 0013's jsonb column had; `unnest`
+(estimate 10) led to 64,000 index probes for a fleet-wide CSV, `generate_subscripts` (1,000) to hash joins for one
+host's pages. At 2,000 hosts, median ms, before issue 13 -> this: drill-down 2.2.1 62 -> 60, one host 52 -> 51, the
+2.2.5 CSV 251 -> 219, host page 66 -> 62, CIS 5.4 67 -> 69 (the bytea: the result query of 2.2.1 27 ms against 9).
 SQLite keeps its JSON list (the same storage: only the field's class changes). Non-atomic: the new column is filled
 in batches of 1,000 sets, each its own transaction; then one short transaction holding the evaluations and result
 sets fills what was judged meanwhile, swaps the columns and rebuilds the view. Reversible (packed again in batches).
@@ -26,8 +29,8 @@ SELECT ({BASE} + e.id * {EVALUATION_SHIFT} + (g.n - 1) * {GROUP_SHIFT} + r.posit
        r.status, c.evidence, c.expected, c.message
 FROM compliance_evaluation e
 JOIN compliance_resultset s ON s.id = e.result_set_id
-CROSS JOIN LATERAL unnest(s.group_ids) WITH ORDINALITY AS g(group_id, n)
-JOIN compliance_resultgroup grp ON grp.id = g.group_id
+CROSS JOIN LATERAL jsonb_array_elements_text(to_jsonb(s.group_ids)) WITH ORDINALITY AS g(group_id, n)
+JOIN compliance_resultgroup grp ON grp.id = g.group_id::bigint
 JOIN compliance_resultrow r ON r.result_list_id = grp.result_list_id
 JOIN compliance_resultcontent c ON c.id = r.content_id"""
 
