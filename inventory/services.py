@@ -397,10 +397,11 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
             # Retention's sweep of unreferenced parts and rows takes this lock alone (inventory.retention).
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [STORAGE_LOCK])
-        previous = previous_snapshot(host)
+        # A host created just now has no snapshot and no tombstone: nothing to chain to or reuse.
+        previous = {} if new else previous_snapshot(host)
         snapshot = Snapshot.objects.create(
             host=host,
-            previous_sha256=chain_head(host),
+            previous_sha256="" if new else chain_head(host),
             agent=agent,
             sha256=sha256,
             schema=document["schema"],
