@@ -1,13 +1,13 @@
-"""Bulk inserts of the rows a snapshot brings (containers, results): COPY on PostgreSQL, bulk_create elsewhere.
+"""Rows stored by content in bulk (document parts, container, image and network records and their sets).
 
-A 200-container snapshot brings 200 container rows and about 6,000 result rows; building model instances and
-binding each value through the ORM costs more than the database's own work, so PostgreSQL gets them by COPY.
+A 200-container snapshot brings about 400 parts and 200 records; building a model instance per row and binding
+each value through the ORM costs more than the database's own work, so on PostgreSQL each lookup and each insert is
+one statement with one array parameter per column (bulk_create and `IN` elsewhere).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -23,27 +23,6 @@ def _json(value: Any) -> str | None:
         return json.dumps(value)
 
 
-def bulk_insert(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Insert rows (values in `columns` order, database column names) in one statement, in the current transaction.
-
-    Values of JSONField columns are Python objects; they are serialised here.
-    """
-    fields = {f.column: f for f in model._meta.concrete_fields}
-    json_at = [i for i, column in enumerate(columns) if isinstance(fields[column], models.JSONField)]
-    if connection.vendor == "postgresql":
-        sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for row in rows:
-                if json_at:
-                    row = list(row)
-                    for i in json_at:
-                        row[i] = _json(row[i])
-                copy.write_row(row)
-        return
-    attnames = [fields[column].attname for column in columns]
-    model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in rows], batch_size=1000)
-
-
 def store_parts(part_model: type[models.Model], parts: dict[str, bytes], pack: Any) -> None:
     """Store the document parts not stored yet (sha256 -> stored form); `pack` compresses a stored form."""
     if not parts:
@@ -54,40 +33,37 @@ def store_parts(part_model: type[models.Model], parts: dict[str, bytes], pack: A
     part_model.objects.bulk_create(missing, batch_size=500, ignore_conflicts=True)
 
 
-def ids_by_digest(record_model: type[models.Model], digests: list[str]) -> dict[str, int]:
-    """digest -> id of the stored records among these, in one query (on PostgreSQL one array parameter: a query
-    with a placeholder per digest costs more to build than to run)."""
-    if not digests:
+def ids_by_key(model: type[models.Model], key: str, keys: list[str]) -> dict[str, Any]:
+    """key -> primary key of the stored rows among these, in one query (on PostgreSQL one array parameter: a query
+    with a placeholder per key costs more to build than to run)."""
+    if not keys:
         return {}
     if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(record_model._meta.db_table)
+        table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk.column
+        column = connection.ops.quote_name(model._meta.get_field(key).column)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT digest, id FROM {table} WHERE digest = ANY(%s::text[])", [digests])
+            cursor.execute(f"SELECT {column}, {pk} FROM {table} WHERE {column} = ANY(%s::text[])", [keys])
             return dict(cursor.fetchall())
-    return dict(record_model.objects.filter(digest__in=digests).values_list("digest", "pk"))
+    return dict(model.objects.filter(**{f"{key}__in": keys}).values_list(key, "pk"))
 
 
-def insert_records(record_model: type[models.Model], rows: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """Insert records (digest -> field values) in one statement; returns digest -> id of those inserted here (on
-    PostgreSQL). A record another push is storing right now is the same content, and whichever lands first serves
-    both (ON CONFLICT DO NOTHING).
+def insert_rows(model: type[models.Model], key: str, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Insert rows stored by content (their `key` -> their other field values) in one statement; returns key ->
+    primary key of those inserted here (on PostgreSQL). A row another push is storing right now is the same content,
+    and whichever lands first serves both (ON CONFLICT DO NOTHING).
 
-    On PostgreSQL one array parameter per column (`INSERT ... SELECT * FROM unnest(...)`), in digest order so two
-    pushes never deadlock: building a model instance per row costs more than the database's own work."""
+    On PostgreSQL one array parameter per column (`INSERT ... SELECT * FROM unnest(...)`), in key order so two pushes
+    storing some of the same rows wait for each other, never deadlock."""
     if not rows:
         return {}
-    digests = sorted(rows)
+    keys = sorted(rows)
     if connection.vendor != "postgresql":
-        record_model.objects.bulk_create([record_model(digest=d, **rows[d]) for d in digests], batch_size=500,
-                                         ignore_conflicts=True)
+        model.objects.bulk_create([model(**{key: k}, **rows[k]) for k in keys], batch_size=500, ignore_conflicts=True)
         return {}
-    fields = [f for f in record_model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if not getattr(f, "db_returning", False)]  # not the serial id
     columns, params, arrays = [], [], []
     for field in fields:
-        if field.attname == "digest":
-            values: list[Any] = digests
-        else:
-            values = [rows[d][field.attname] for d in digests]
+        values: list[Any] = keys if field.attname == key else [rows[k][field.attname] for k in keys]
         if isinstance(field, models.JSONField):
             values, cast = [_json(v) for v in values], "text[]::jsonb[]"
         else:
@@ -95,10 +71,12 @@ def insert_records(record_model: type[models.Model], rows: dict[str, dict[str, A
         columns.append(connection.ops.quote_name(field.column))
         params.append(values)
         arrays.append(f"%s::{cast}")
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(record_model._meta.db_table)} ({', '.join(columns)}) "
-            f"SELECT * FROM unnest({', '.join(arrays)}) ON CONFLICT DO NOTHING RETURNING digest, id",
+            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "
+            f"SELECT * FROM unnest({', '.join(arrays)}) ON CONFLICT DO NOTHING "
+            f"RETURNING {quote(model._meta.get_field(key).column)}, {quote(model._meta.pk.column)}",
             params,
         )
         return dict(cursor.fetchall())
@@ -115,11 +93,11 @@ def store_set(
     """
     digests = [digest(row) for row in rows]
     wanted = dict(zip(digests, rows, strict=True))
-    records = ids_by_digest(record_model, list(wanted))
+    records = ids_by_key(record_model, "digest", list(wanted))
     if len(records) < len(wanted):
-        records.update(insert_records(record_model, {d: row for d, row in wanted.items() if d not in records}))
+        records.update(insert_rows(record_model, "digest", {d: row for d, row in wanted.items() if d not in records}))
         if len(records) < len(wanted):  # stored meanwhile by a concurrent push (or not returned: SQLite)
-            records = ids_by_digest(record_model, list(wanted))
+            records = ids_by_key(record_model, "digest", list(wanted))
     ids = [records[d] for d in digests]
     set_id, listed = previous
     if set_id is not None and listed == ids:

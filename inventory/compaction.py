@@ -12,22 +12,22 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
+import zlib
 from typing import Any
 
-import orjson
 from django.db import connection, transaction
 
 from inventory.models import SKELETON_MARK, STORAGE_LOCK, Snapshot
 from inventory.services import store_document
 
-logger = logging.getLogger(__name__)
-
 
 def is_whole(content: bytes | memoryview) -> bool:
-    """True when stored content is the whole document (gzip without the skeleton mark): not stored by content yet."""
+    """True when stored content is the whole document (gzip without the skeleton mark): not stored by content yet.
+    Only its first byte is inflated."""
     content = bytes(content)
-    return Snapshot.content_base(content) is None and gzip.decompress(content)[:1] != SKELETON_MARK
+    if Snapshot.content_base(content) is not None:
+        return False
+    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(content, 1) != SKELETON_MARK
 
 
 def compact_snapshot(snapshot: Snapshot, document: dict[str, Any] | None = None, **fields: Any) -> bool:
@@ -46,7 +46,7 @@ def compact_snapshot(snapshot: Snapshot, document: dict[str, Any] | None = None,
         if is_whole(content):
             canonical = gzip.decompress(content)
             if document is None:
-                document = _parse(canonical)
+                document = json.loads(canonical)  # as Snapshot.document reads it
             previous = (Snapshot.objects.filter(host_id=row[1], pk__lt=snapshot.pk).order_by("-pk")
                         .values_list("content", flat=True).first())
             stored = store_document(document, canonical, snapshot.sha256,
@@ -62,9 +62,3 @@ def compact_snapshot(snapshot: Snapshot, document: dict[str, Any] | None = None,
                 setattr(snapshot, name, value)
     return replaced is not None
 
-
-def _parse(canonical: bytes) -> Any:
-    try:
-        return orjson.loads(canonical)
-    except orjson.JSONDecodeError:
-        return json.loads(canonical)  # integers past 64 bits, which the standard library wrote

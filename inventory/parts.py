@@ -6,8 +6,9 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 
+from inventory.bulk import ids_by_key, insert_rows
 from inventory.snapshot_format import assemble, references
 
 SKELETON_MARK = b"\x00"
@@ -54,35 +55,15 @@ class DocumentPart(models.Model):
 
     @classmethod
     def stored(cls, shas: list[str]) -> set[str]:
-        """Which of these parts are stored, in one query (on PostgreSQL one array parameter, not one per part)."""
-        if not shas:
-            return set()
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT sha256 FROM {cls._meta.db_table} WHERE sha256 = ANY(%b::text[])", [shas])
-                return {sha for (sha,) in cursor.fetchall()}
-        return set(cls.objects.filter(sha256__in=shas).values_list("sha256", flat=True))
+        """Which of these parts are stored, in one query (inventory.bulk.ids_by_key)."""
+        return set(ids_by_key(cls, "sha256", shas))
 
     @classmethod
     def insert(cls, rows: dict[str, bytes]) -> None:
         """Store parts (sha256 -> data) in one statement; a part stored already (maybe by a concurrent push) is left
-        as it is: the same content, whole or as a delta.
-
-        On PostgreSQL two binary array parameters, not a bound value per part; in sha256 order, so two pushes storing
-        some of the same new parts wait for each other, never deadlock."""
-        if not rows:
-            return
-        shas = sorted(rows)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {cls._meta.db_table} (sha256, data) "
-                    "SELECT * FROM unnest(%b::text[], %b::bytea[]) ON CONFLICT DO NOTHING",
-                    [shas, [rows[sha] for sha in shas]],
-                )
-            return
-        cls.objects.bulk_create([cls(sha256=sha, data=rows[sha]) for sha in shas], batch_size=500,
-                                ignore_conflicts=True)
+        as it is: the same content, whole or as a delta (inventory.bulk.insert_rows: in sha256 order, never a
+        deadlock between two pushes)."""
+        insert_rows(cls, "sha256", {sha: {"data": data} for sha, data in rows.items()})
 
     @staticmethod
     def pack_delta(stored: bytes, base_sha: str, base: bytes) -> bytes:
