@@ -82,6 +82,27 @@ def workers_cpu(master: int) -> float:
     return total
 
 
+def postgres_cpu() -> float | None:
+    """CPU seconds the local PostgreSQL server has used so far: its live processes, and the backends that ended
+    (the postmaster's reaped children); None when no PostgreSQL process is visible here."""
+    stats: dict[str, tuple[str, list[str]]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        stats[stat.parent.name] = (text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split())
+    tick, total, found = os.sysconf("SC_CLK_TCK"), 0.0, False
+    for name, fields in stats.values():
+        if name != "postgres":
+            continue
+        found = True
+        total += (int(fields[11]) + int(fields[12])) / tick
+        if stats.get(fields[1], ("",))[0] != "postgres":  # the postmaster: add its ended children
+            total += (int(fields[13]) + int(fields[14])) / tick
+    return total if found else None
+
+
 class Autoanalyze(threading.Thread):
     """ANALYZE the database every few seconds while the bench runs, as autovacuum's autoanalyze keeps a production
     server's statistics fresh as its tables grow (autovacuum is off on these machines: without statistics the planner
@@ -207,6 +228,7 @@ def main() -> None:
         if analyze is not None:
             analyze.start()
         cpu = workers_cpu(proc.pid) if proc is not None else 0.0
+        db_cpu = postgres_cpu()
         start = time.perf_counter()
         if args.rate:
             def paced(item: tuple[int, bytes]) -> tuple[float, int]:
@@ -222,6 +244,7 @@ def main() -> None:
                 outcomes = list(pool.map(lambda b: post(url, token, b), bodies[1:]))
         elapsed = time.perf_counter() - start
         cpu = workers_cpu(proc.pid) - cpu if proc is not None else 0.0
+        db_cpu = None if db_cpu is None or (after := postgres_cpu()) is None else after - db_cpu
     finally:
         if analyze is not None:
             analyze.done.set()
@@ -244,6 +267,10 @@ def main() -> None:
     if proc is not None:
         # Unlike latency, this does not grow with what else the machine runs (the database's share is not in it).
         print(f"  server CPU     {cpu / len(outcomes) * 1000:.1f} ms per snapshot (gunicorn workers)")
+    if db_cpu is not None and database.startswith("postgres"):
+        # All of the local server's work while the bench ran: this database's statements, the ANALYZE every 2 s, and
+        # whatever else the machine asked of PostgreSQL meanwhile.
+        print(f"  database CPU   {db_cpu / len(outcomes) * 1000:.1f} ms per snapshot (local PostgreSQL, all processes)")
 
 
 if __name__ == "__main__":

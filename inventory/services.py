@@ -268,7 +268,8 @@ KINDS = ("container", "image", "network")
 
 def store_rows(document: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, int]:
     """The container, image and network sets of a document (ids for Snapshot.*_set), storing what is new; a set
-    equal to the one of the host's previous snapshot (`previous`, from previous_snapshot) is reused."""
+    equal to the one of the host's previous snapshot (`previous`, from previous_snapshot) is reused. Without a
+    previous snapshot (a new host) its container and network records are expected new (store_set's `first`)."""
     docker = document["docker"]
     containers = [_container_row(i, c) for i, c in enumerate(docker.get("containers") or [])]
     images = [_image_row(i, m) for i, m in enumerate(docker.get("images") or [])]
@@ -276,14 +277,17 @@ def store_rows(document: dict[str, Any], previous: dict[str, Any] | None = None)
     for kind, rows in (("containers", containers), ("images", images), ("networks", networks)):
         if len(rows) >= ROW_ID_SPAN:
             raise SnapshotRejected(f"docker.{kind}", f"more than {ROW_ID_SPAN - 1} items")
+    first = not previous
     previous = previous or {}
     return {
         f"{kind}_set_id": store_set(record_model, set_model, rows, row_digest,
-                                    (previous.get(f"{kind}_set_id"), previous.get(f"{kind}_set__records")))
-        for kind, record_model, set_model, rows in (
-            ("container", ContainerRecord, ContainerSet, containers),
-            ("image", ImageRecord, ImageSet, images),
-            ("network", NetworkRecord, NetworkSet, networks),
+                                    (previous.get(f"{kind}_set_id"), previous.get(f"{kind}_set__records")),
+                                    first=first and own)
+        for kind, record_model, set_model, rows, own in (
+            # A container's or a network's record holds its id, which is the host's own; images are often shared.
+            ("container", ContainerRecord, ContainerSet, containers, True),
+            ("image", ImageRecord, ImageSet, images, False),
+            ("network", NetworkRecord, NetworkSet, networks, True),
         )
     }
 
@@ -389,9 +393,13 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
     docker = document["docker"]
     containers = docker.get("containers") or []
     with transaction.atomic():
-        host, new = Host.objects.select_for_update().get_or_create(
-            machine_id=document["host"]["machine_id"], defaults={"hostname": document["host"]["hostname"]}
-        )
+        machine_id = document["host"]["machine_id"]
+        host = Host.objects.select_for_update().filter(machine_id=machine_id).first()
+        new = host is None
+        if host is None:
+            # No savepoint (get_or_create's): a concurrent first push of this host makes this raise IntegrityError,
+            # and ingest_snapshot stores the snapshot again, onto the host that push created.
+            host = Host.objects.create(machine_id=machine_id, hostname=document["host"]["hostname"])
         _check_binding(host, agent)
         if connection.vendor == "postgresql":
             # Retention's sweep of unreferenced parts and rows takes this lock alone (inventory.retention).

@@ -3,6 +3,9 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
+
+from common.heap import freeze_startup_heap
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plimsoll.settings")
 
@@ -19,3 +22,9 @@ def _sweep_interval(sender: Celery, **kwargs: object) -> None:
     if every and "sweep-evaluations" in sender.conf.beat_schedule:
         entry = dict(sender.conf.beat_schedule["sweep-evaluations"], schedule=float(every))
         sender.conf.beat_schedule = {**sender.conf.beat_schedule, "sweep-evaluations": entry}
+
+
+@worker_process_init.connect
+def _freeze_startup_heap(**kwargs: object) -> None:
+    """A worker child keeps Django and the apps loaded for its life: keep the collector off them (common/heap.py)."""
+    freeze_startup_heap()
