@@ -393,13 +393,9 @@ def _store(document: dict[str, Any], canonical: bytes, sha256: str, agent: Agent
     docker = document["docker"]
     containers = docker.get("containers") or []
     with transaction.atomic():
-        machine_id = document["host"]["machine_id"]
-        host = Host.objects.select_for_update().filter(machine_id=machine_id).first()
-        new = host is None
-        if host is None:
-            # No savepoint (get_or_create's): a concurrent first push of this host makes this raise IntegrityError,
-            # and ingest_snapshot stores the snapshot again, onto the host that push created.
-            host = Host.objects.create(machine_id=machine_id, hostname=document["host"]["hostname"])
+        host, new = Host.objects.select_for_update().get_or_create(
+            machine_id=document["host"]["machine_id"], defaults={"hostname": document["host"]["hostname"]}
+        )
         _check_binding(host, agent)
         if connection.vendor == "postgresql":
             # Retention's sweep of unreferenced parts and rows takes this lock alone (inventory.retention).

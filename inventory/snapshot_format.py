@@ -272,6 +272,9 @@ def _image(item: Any, path: str) -> None:
     _field(inspect, "RepoTags", NULLABLE_LIST, here)
     # Null, like absent, is an image without a creation time.
     stored_time(_field(inspect, "Created", NULLABLE_STR, here), f"{here}.Created")
+    size = inspect.get("Size")
+    if type(size) is int and not -(2**63) <= size < 2**63:  # stored in a bigint column (another type is no size)
+        raise SnapshotRejected(f"{here}.Size", f"out of range: {size} is not a size in bytes (at most 2**63 - 1)")
     _field(inspect, "Config", NULLABLE_OBJECT, here)
     _field(item, "history", NULLABLE_LIST, path)
 
