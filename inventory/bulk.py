@@ -50,8 +50,8 @@ def store_parts(part_model: type[models.Model], parts: dict[str, bytes], pack: A
 
 
 def ids_by_key(model: type[models.Model], key: str, keys: list[str]) -> dict[str, Any]:
-    """key -> primary key of the stored rows among these, in one query (on PostgreSQL one array parameter: a query
-    with a placeholder per key costs more to build than to run)."""
+    """key -> primary key of the stored rows among these, in one query (on PostgreSQL one text[] literal: a query
+    with a placeholder per key costs more to build than to run, and a list parameter is dumped key by key)."""
     if not keys:
         return {}
     if connection.vendor == "postgresql":
