@@ -65,14 +65,16 @@ class ViewRowIdExact(models.lookups.Exact):
 
 
 class RecordIdsField(models.Field):
-    """An ordered list of record ids: `bigint[]` on PostgreSQL (8 bytes an id), a JSON array elsewhere (SQLite).
+    """An ordered list of record ids: `integer[]` on PostgreSQL (4 bytes an id; inventory 0011, compliance 0019), a
+    JSON array elsewhere (SQLite).
 
-    Only stored and read whole; the views unfold it (`unnest ... WITH ORDINALITY`, SQLite's `json_each`)."""
+    Only stored and read whole; the views unfold it (`unnest ... WITH ORDINALITY`, SQLite's `json_each`). Written
+    as an array literal, which a column left as `bigint[]` (ids past 2**31 when it was migrated) takes as well."""
 
     description = "ordered list of record ids"
 
     def db_type(self, connection: Any) -> str:
-        return "bigint[]" if connection.vendor == "postgresql" else "text"
+        return "integer[]" if connection.vendor == "postgresql" else "text"
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> list[int] | None:
         if value is None:

@@ -181,7 +181,7 @@ def test_the_view_unfolds_packed_ids_as_stored(agent_token):
     stored = run.result_set.group_ids
     result_list = ResultList.objects.get(pk=ResultGroup.objects.get(pk=stored[0]).result_list_id)
     wide = [ResultGroup.objects.create(pk=pk, sha256=f"{pk:064x}", target_kind="container", target_name=f"wide-{pk}",
-                                       result_list=result_list) for pk in (2**33 + 5, 2**24 + 1)]
+                                       result_list=result_list) for pk in (2**30 + 5, 2**24 + 1)]
     ids = [stored[0], wide[0].pk, wide[1].pk]
     wide_set = ResultSet.objects.create(sha256="3" * 64, group_ids=ids)
     Evaluation.objects.filter(pk=run.pk).update(result_set=wide_set)
@@ -191,4 +191,4 @@ def test_the_view_unfolds_packed_ids_as_stored(agent_token):
     assert len(rows) == 3 * per_group
     names = [name for _, name in rows]
     first = ResultGroup.objects.get(pk=stored[0]).target_name
-    assert names == [first] * per_group + [f"wide-{2**33 + 5}"] * per_group + [f"wide-{2**24 + 1}"] * per_group
+    assert names == [first] * per_group + [f"wide-{2**30 + 5}"] * per_group + [f"wide-{2**24 + 1}"] * per_group
