@@ -6,8 +6,7 @@ import pytest
 from django.db import connection
 
 from compliance.models import Result, ResultSet
-from compliance.services import evaluate_snapshot
-from inventory.services import ingest_snapshot
+from tests.storage.stored import two_judged_hours
 from tests.storage.test_snapshot_migration import back_to_the_latest_afterwards, migrate  # noqa: F401
 
 PACKED = [("compliance", "0017_content_keys_hashed")]
@@ -25,12 +24,7 @@ def _column_type() -> str:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("back_to_the_latest_afterwards")
 def test_results_read_the_same_packed_and_as_arrays(agent_token, snapshot_doc):
-    for hour in range(2):
-        doc = snapshot_doc()
-        doc["agent"]["collected_at"] = f"2026-12-01T0{hour}:00:00Z"
-        if hour:
-            doc["docker"]["containers"][0]["inspect"]["State"].update(Status="exited", Running=False)
-        evaluate_snapshot(ingest_snapshot(doc, agent_token[0]).snapshot.pk)
+    two_judged_hours(agent_token[0], snapshot_doc)
     now = sorted(Result.objects.values_list(*COLUMNS))
     assert len(now) > 50 and ResultSet.objects.count() == 2
     assert all(len(ids) > 1 for ids in ResultSet.objects.values_list("group_ids", flat=True))

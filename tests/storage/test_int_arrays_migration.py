@@ -7,9 +7,8 @@ import pytest
 from django.db import connection
 
 from compliance.models import Result
-from compliance.services import evaluate_snapshot
 from inventory.models import Container, ContainerRecord, ContainerSet, Image
-from inventory.services import ingest_snapshot
+from tests.storage.stored import two_judged_hours
 from tests.storage.test_snapshot_migration import back_to_the_latest_afterwards, migrate  # noqa: F401
 
 BEFORE = [("compliance", "0018_group_ids_array"), ("inventory", "0010_content_keys_hashed")]
@@ -32,21 +31,16 @@ def _reads() -> tuple[list, list, list]:
     )
 
 
-def _estate(agent_token, snapshot_doc) -> None:
-    for hour in range(2):
-        doc = snapshot_doc()
-        doc["agent"]["collected_at"] = f"2026-12-01T0{hour}:00:00Z"
-        if hour:
-            doc["docker"]["containers"][0]["inspect"]["State"].update(Status="exited", Running=False)
-        evaluate_snapshot(ingest_snapshot(doc, agent_token[0]).snapshot.pk)
+@pytest.fixture
+def estate(agent_token, snapshot_doc) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps the ids as a JSON list")
+    two_judged_hours(agent_token[0], snapshot_doc)
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("back_to_the_latest_afterwards")
-def test_id_arrays_read_the_same_as_bigint_and_as_integer(agent_token, snapshot_doc):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite keeps the ids as a JSON list")
-    _estate(agent_token, snapshot_doc)
+@pytest.mark.usefixtures("back_to_the_latest_afterwards", "estate")
+def test_id_arrays_read_the_same_as_bigint_and_as_integer():
     now = _reads()
     assert len(now[0]) > 1 and len(now[2]) > 50
     assert _types() == dict.fromkeys(COLUMNS, "_int4")
@@ -58,11 +52,8 @@ def test_id_arrays_read_the_same_as_bigint_and_as_integer(agent_token, snapshot_
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("back_to_the_latest_afterwards")
-def test_a_column_whose_ids_do_not_fit_stays_bigint_and_still_takes_new_sets(agent_token, snapshot_doc):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite keeps the ids as a JSON list")
-    _estate(agent_token, snapshot_doc)
+@pytest.mark.usefixtures("back_to_the_latest_afterwards", "estate")
+def test_a_column_whose_ids_do_not_fit_stays_bigint_and_still_takes_new_sets():
     migrate(BEFORE)
     big = ContainerRecord.objects.create(digest="f" * 64, container_id="big", name="big", id=2**31 + 5)
     migrate(AFTER)
