@@ -2,8 +2,9 @@
 
 A set's record ids and a result set's group ids are ids of tables that grow with change, not with time (about 50
 million rows a year at 10,000 hosts pushing hourly), far from integer's 2,147,483,647: 4 bytes an id instead of 8,
-about 120 bytes a repeat snapshot. A column whose ids do not all fit is left as `bigint[]` (the code writes array
-literals, which either type takes).
+about 120 bytes a repeat snapshot. A column is converted only while the ids its source table has handed out (its
+sequence) leave at least as many again; otherwise it stays `bigint[]` (the code writes array literals, which either
+type takes).
 
 Live, like compliance 0018: a new column is filled in batches of 1,000 rows, each its own transaction; then one short
 transaction holding the table fills what was written meanwhile, swaps the columns and rebuilds the views over the
@@ -18,6 +19,7 @@ from django.db import transaction
 
 BATCH = 1000
 INT_MAX = 2**31 - 1
+ROOM = INT_MAX // 2  # converted only while the ids handed out leave at least as many again
 
 
 def _column_type(cursor: Any, table: str, column: str) -> str:
@@ -44,8 +46,11 @@ def convert(connection: Any, table: str, column: str, to: str, ids_from: str) ->
         if _column_type(cursor, table, column) == to:
             return
         if to == "integer[]":
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {ids_from}")  # noqa: S608 (names, no input)
-            if cursor.fetchone()[0] > INT_MAX:
+            # The ids handed out so far (the sequence counts rolled-back and skipped ones too): with less room left
+            # than was used, the column stays bigint[].
+            cursor.execute(f"SELECT GREATEST(COALESCE(MAX(id), 0), COALESCE(pg_sequence_last_value("  # noqa: S608
+                           f"pg_get_serial_sequence('{ids_from}', 'id')::regclass), 0)) FROM {ids_from}")
+            if cursor.fetchone()[0] > ROOM:
                 return
         new = f"{column}_{to[:-2]}"
         cursor.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {new} {to}")
