@@ -69,37 +69,40 @@ def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str, str]:
     return proc, url, token
 
 
-def workers_cpu(master: int) -> float:
-    """CPU seconds (user and system) the gunicorn workers of `master` have used so far (Linux /proc)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master:  # ppid
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def postgres_cpu() -> float | None:
-    """CPU seconds the local PostgreSQL server has used so far: its live processes, and the backends that ended
-    (the postmaster's reaped children); None when no PostgreSQL process is visible here."""
-    stats: dict[str, tuple[str, list[str]]] = {}
+def processes() -> dict[str, tuple[str, list[str]]]:
+    """pid -> (command name, the fields of /proc/<pid>/stat after the name) of every process (Linux /proc)."""
+    found: dict[str, tuple[str, list[str]]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue
-        stats[stat.parent.name] = (text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split())
-    tick, total, found = os.sysconf("SC_CLK_TCK"), 0.0, False
+        found[stat.parent.name] = (text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split())
+    return found
+
+
+def _seconds(fields: list[str], first: int) -> float:
+    """utime + stime (first=11) or cutime + cstime (first=13) of stat fields, in seconds."""
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user and system) the gunicorn workers of `master` have used so far."""
+    return sum(_seconds(fields, 11) for _, fields in processes().values() if int(fields[1]) == master)  # ppid
+
+
+def postgres_cpu() -> float | None:
+    """CPU seconds the local PostgreSQL server has used so far: its live processes, and the backends that ended
+    (the postmaster's reaped children); None when no PostgreSQL process is visible here."""
+    stats = processes()
+    total, found = 0.0, False
     for name, fields in stats.values():
         if name != "postgres":
             continue
         found = True
-        total += (int(fields[11]) + int(fields[12])) / tick
+        total += _seconds(fields, 11)
         if stats.get(fields[1], ("",))[0] != "postgres":  # the postmaster: add its ended children
-            total += (int(fields[13]) + int(fields[14])) / tick
+            total += _seconds(fields, 13)
     return total if found else None
 
 

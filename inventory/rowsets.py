@@ -69,7 +69,8 @@ class RecordIdsField(models.Field):
     JSON array elsewhere (SQLite).
 
     Only stored and read whole; the views unfold it (`unnest ... WITH ORDINALITY`, SQLite's `json_each`). Written
-    as an array literal, which a column left as `bigint[]` (ids past 2**31 when it was migrated) takes as well."""
+    as an array literal, which a column left as `bigint[]` (its ids past half of integer's range when migrated)
+    takes as well."""
 
     description = "ordered list of record ids"
 
